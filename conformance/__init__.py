@@ -1,0 +1,1 @@
+"""Conformance suite for multitenant DICOM servers; never imports ``reference``."""

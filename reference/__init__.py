@@ -1,0 +1,1 @@
+"""Reference tenant server: a compact, pure-Python multitenant DICOM archive (SPEC.md)."""

@@ -1,0 +1,1 @@
+"""The embedded archive: SQLite index, file storage, and the facade the servers use."""

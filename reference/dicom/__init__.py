@@ -1,0 +1,1 @@
+"""DICOM listeners (main server and one per tenant) and their DIMSE handlers."""

@@ -1,0 +1,1 @@
+"""The Orthanc-compatible REST subset of SPEC.md section 9."""
