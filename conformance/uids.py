@@ -1,0 +1,18 @@
+"""UIDs of the SOP classes the suite negotiates (PS3.4 Annexes B, C, F, K; PS3.6 Annex A)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+VERIFICATION: Final = "1.2.840.10008.1.1"
+CT_IMAGE_STORAGE: Final = "1.2.840.10008.5.1.4.1.1.2"
+MR_IMAGE_STORAGE: Final = "1.2.840.10008.5.1.4.1.1.4"
+SECONDARY_CAPTURE_STORAGE: Final = "1.2.840.10008.5.1.4.1.1.7"
+PATIENT_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.1.1"
+PATIENT_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.1.2"
+PATIENT_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.1.3"
+STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
+STUDY_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.2.2"
+STUDY_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.2.3"
+MODALITY_WORKLIST_FIND: Final = "1.2.840.10008.5.1.4.31"
+STORAGE_COMMITMENT_PUSH: Final = "1.2.840.10008.1.20.1"
