@@ -139,3 +139,10 @@ class _QuietPynetdicom:
 
 
 _quiet_pynetdicom = _QuietPynetdicom()
+
+
+def spec_listeners(main_aet: str, dicom_port: int, tenants: Mapping[str, int]) -> dict[str, Listener]:
+    """The listeners to probe: the main server first, then each tenant (by AET)."""
+    found = {f"main DICOM server {main_aet}": Listener(main_aet, dicom_port)}
+    found.update({f"tenant {aet}": Listener(aet, port) for aet, port in tenants.items()})
+    return found
