@@ -1,0 +1,411 @@
+"""pytest11 entry point of the reports: graded outcomes, the expectation gate, report files, selection.
+
+Strategy: the plugin stays thin and only collects facts; the rules live in expectations.py (grading,
+judging) and the documents in reporting.py / report_render.py.
+- Collection: ``--clause=PATTERN`` deselects tests none of whose clauses match; ``--list-clauses``
+  prints the catalogue with the tests covering each clause and makes the run loop do nothing (exit 0).
+  The plugin is active only if a collected item carries the ``clause`` marker; otherwise inert.
+- ``pytest_runtest_makereport`` (hookwrapper): grades each phase as it ends, judges the outcome against
+  the expectation, and rewrites the pytest report so that pytest's own exit code is the gate: an
+  expected failure becomes an xfail, an unexpected pass (or an unclaimed variant) becomes a failure
+  whose text says "UNEXPECTED PASS: ... expectation says DEVIATION (reason)".
+- ``pytest_sessionfinish`` builds the report from the facts and writes it; ``pytest_terminal_summary``
+  prints the clause table, the unexpected results and the paths written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import subprocess
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import expectations as ex
+from conformance.clauses import CLAUSES, grade_of
+from conformance.listing import clause_coverage, matches_clause_patterns, render_clause_listing
+from conformance.report_render import write_reports
+from conformance.reporting import RunFacts, TestFacts, build_report, render_terminal_table
+
+OPTION_GROUP = "multitenant-conformance"
+OPT_REPORT_DIR = "mt_report_dir"
+OPT_EXPECTATIONS = "mt_expectations"
+OPT_CLAUSE = "mt_clause"
+OPT_LIST_CLAUSES = "mt_list_clauses"
+CLAUSE_MARKER = "clause"
+_MESSAGE_LIMIT = 4000
+
+
+@dataclass
+class _Pending:
+    """Facts of one test gathered phase by phase (mutable while the test runs)."""
+
+    outcome: str | None = None
+    expectation: ex.Expectation | None = None
+    verdict: ex.Verdict = ex.Verdict.AS_EXPECTED
+    message: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class _State:
+    """Per-session state of the plugin."""
+
+    active: bool = False
+    listing_only: bool = False
+    expectations: ex.Expectations = field(default_factory=ex.Expectations)
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    facts: list[TestFacts] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    written: list[Path] = field(default_factory=list)
+    report: dict[str, Any] | None = None
+
+
+STATE_KEY = pytest.StashKey[_State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(OPTION_GROUP)
+    group.addoption("--report-dir", dest=OPT_REPORT_DIR, default=None, metavar="DIR",
+                    help="where the conformance reports are written (default: <rootdir>/reports)")
+    group.addoption("--expectations", dest=OPT_EXPECTATIONS, default=None, metavar="FILE",
+                    help="expectation file (TOML); default: conformance/expectations/<impl>.toml")
+    group.addoption("--clause", dest=OPT_CLAUSE, action="append", default=[], metavar="PATTERN",
+                    help="run only tests checking a clause matching PATTERN (fnmatch, repeatable)")
+    group.addoption("--list-clauses", dest=OPT_LIST_CLAUSES, action="store_true", default=False,
+                    help="print the clause catalogue with the tests covering each clause; run nothing")
+
+
+def _impl(config: pytest.Config) -> str | None:
+    value = config.getoption("mt_impl", default=None)
+    if isinstance(value, str):
+        return value
+    plan = _target_plan(config)
+    return getattr(plan, "impl", None)
+
+
+def _target_plan(config: pytest.Config) -> object | None:
+    try:
+        from conformance import targets
+    except ImportError:
+        return None
+    key = getattr(targets, "TARGET_PLAN_KEY", None)
+    return config.stash.get(key, None) if key is not None else None
+
+
+def _target_info(config: pytest.Config) -> object | None:
+    try:
+        from conformance.targets import TARGET_INFO_KEY
+    except ImportError:
+        return None
+    return config.stash.get(TARGET_INFO_KEY, None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not any(str(line).split(":")[0].split("(")[0].strip() == CLAUSE_MARKER
+               for line in config.getini("markers")):
+        config.addinivalue_line("markers", "clause(*ids): the SPEC.md clause IDs a conformance test checks")
+    state = _State(listing_only=bool(config.getoption(OPT_LIST_CLAUSES)))
+    for pattern in config.getoption(OPT_CLAUSE):
+        if not any(fnmatchcase(clause_id, pattern) for clause_id in CLAUSES):
+            raise pytest.UsageError(f"--clause={pattern}: matches no clause of the catalogue")
+    path = config.getoption(OPT_EXPECTATIONS)
+    if path is None:
+        path = ex.expectations_path_for(_impl(config))
+        if path is not None and not path.exists():
+            path = None  # a committed file is missing: every test is expected to pass
+    try:
+        state.expectations = ex.load_expectations(path)
+    except ex.ExpectationError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.stash[STATE_KEY] = state
+
+
+def _clauses_of(item: pytest.Item) -> tuple[str, ...]:
+    for name, value in item.user_properties:
+        if name == "clauses" and isinstance(value, (list, tuple)):
+            return tuple(str(v) for v in value)
+    ids: list[str] = []
+    for marker in item.iter_markers(CLAUSE_MARKER):
+        ids.extend(str(arg) for arg in marker.args if str(arg) not in ids)
+    return tuple(ids)
+
+
+def _property(item: pytest.Item, name: str) -> object | None:
+    found: object | None = None
+    for key, value in item.user_properties:
+        if key == name:
+            found = value  # the last one wins
+    return found
+
+
+def _variants_of(item: pytest.Item) -> dict[str, str]:
+    variants: dict[str, str] = {}
+    for key, value in item.user_properties:
+        if key == "variant" and isinstance(value, Mapping):
+            variants.update({str(k): str(v) for k, v in value.items()})
+    return variants
+
+
+def _grade(clauses: tuple[str, ...]) -> str:
+    known = [c for c in clauses if c in CLAUSES]
+    return grade_of(known) if known else "core"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
+        return
+    patterns = config.getoption(OPT_CLAUSE)
+    if patterns:
+        keep = [i for i in items if matches_clause_patterns(_clauses_of(i), patterns)]
+        dropped = [i for i in items if i not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
+    state.active = any(item.get_closest_marker(CLAUSE_MARKER) is not None for item in items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is None or not state.listing_only:
+        return
+    coverage = clause_coverage((item.nodeid, _clauses_of(item)) for item in session.items)
+    writer = session.config.get_terminal_writer()
+    writer.line("")
+    for line in render_clause_listing(CLAUSES.values(), coverage):
+        writer.line(line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    state = session.config.stash.get(STATE_KEY, None)
+    return True if state is not None and state.listing_only else None
+
+
+def _harness_broke(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    if excinfo is None:
+        return False
+    pending: list[BaseException] = [excinfo.value]
+    while pending:
+        exc = pending.pop()
+        if any(cls.__name__ == "HarnessError" for cls in type(exc).__mro__):
+            return True
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+    return False
+
+
+def _message(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    text = call.excinfo.exconly() if call.excinfo is not None else report.longreprtext
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "\n[... truncated]"
+
+
+def _grade_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None],
+                 state: _State, pending: _Pending) -> None:
+    """Grade a phase that decides the outcome, judge it, and rewrite the pytest report for the gate."""
+    clauses = _clauses_of(item)
+    outcome = ex.grade_outcome(
+        grade=_grade(clauses),
+        setup_failed=report.when == "setup" and report.failed,
+        call_failed=report.when == "call" and (report.failed or hasattr(report, "wasxfail")),
+        teardown_failed=report.when == "teardown" and report.failed,
+        skipped=report.skipped and not hasattr(report, "wasxfail"),
+        harness_broke=_harness_broke(call.excinfo),
+        variants=_variants_of(item),
+    )
+    claimed = getattr(_target_info(item.config), "variants_claimed", None) or {}
+    expectation = state.expectations.lookup(item.nodeid, clauses, claimed_variants=claimed)
+    verdict = ex.judge(outcome, expectation)
+    pending.outcome, pending.expectation, pending.verdict = outcome, expectation, verdict
+    pending.message = "" if report.passed else _message(report, call)
+    if hasattr(report, "wasxfail"):
+        return  # pytest's own xfail marker already decided; leave its report alone
+    if verdict is ex.Verdict.AS_EXPECTED and report.failed:
+        report.outcome = "skipped"
+        report.wasxfail = f"expected {outcome}: {expectation.describe()}"
+    elif verdict is not ex.Verdict.AS_EXPECTED and report.passed:
+        report.outcome = "failed"
+        report.longrepr = ex.verdict_message(item.nodeid, outcome, expectation, verdict)
+    elif verdict is not ex.Verdict.AS_EXPECTED and report.failed:
+        report.sections.append(("conformance expectation",
+                                ex.verdict_message(item.nodeid, outcome, expectation, verdict)))
+
+
+def _decides(report: pytest.TestReport, pending: _Pending) -> bool:
+    """Whether this phase decides the outcome: a failing or skipping setup, else the call; a teardown
+    failure only overrides a passing call (it is then ERROR)."""
+    if pending.outcome is None:
+        if report.when == "setup":
+            return not report.passed
+        return report.when == "call" or report.failed
+    return report.when == "teardown" and report.failed and ex.is_passing(pending.outcome)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    result = yield
+    state = item.config.stash.get(STATE_KEY, None)
+    if state is None or not state.active or item.get_closest_marker(CLAUSE_MARKER) is None:
+        return
+    report: pytest.TestReport = result.get_result()
+    pending = state.pending.setdefault(item.nodeid, _Pending())
+    pending.duration += report.duration
+    if _decides(report, pending):
+        _grade_phase(item, report, call, state, pending)
+    if report.when == "teardown":
+        state.facts.append(_finalise(item, state.pending.pop(item.nodeid)))
+
+
+def _finalise(item: pytest.Item, pending: _Pending) -> TestFacts:
+    clauses = _clauses_of(item)
+    expectation = pending.expectation or ex.Expectation((ex.PASS,))
+    outcome = pending.outcome or ex.ERROR  # no phase decided: the protocol was interrupted
+    grade = _property(item, "grade")
+    return TestFacts(
+        nodeid=item.nodeid,
+        clauses=clauses,
+        grade=grade if isinstance(grade, str) else _grade(clauses),
+        outcome=outcome,
+        expected=expectation.outcomes,
+        verdict=pending.verdict.name,
+        expectation_key=expectation.key,
+        expectation_reason=expectation.reason,
+        variants=_variants_of(item),
+        message=pending.message,
+        duration=pending.duration,
+        repro=_repro(item, pending.message),
+    )
+
+
+def _repro(item: pytest.Item, message: str) -> str:
+    given = _property(item, "repro")
+    if isinstance(given, str) and given:
+        command = given
+    else:
+        config = item.config
+        impl = _impl(config)
+        args: list[str] = ["pytest", item.nodeid]
+        args.extend(getattr(_target_plan(config), "cli_args", ()) or ([f"--impl={impl}"] if impl else []))
+        seed = config.getoption("hypothesis_seed", default=None)
+        if seed is not None:
+            args.append(f"--hypothesis-seed={seed}")
+        profile = config.getoption("hypothesis_profile", default=None)
+        if profile:
+            args.append(f"--hypothesis-profile={profile}")
+        command = shlex.join(args)
+    hints = [line.strip() for line in message.splitlines()
+             if "@reproduce_failure(" in line or "--hypothesis-seed=" in line]
+    return command + (f"  # {hints[0]}" if hints else "")
+
+
+# --- session end ---------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _target_facts(config: pytest.Config) -> dict[str, Any]:
+    source = _target_info(config) or _target_plan(config)
+    facts: dict[str, Any] = _jsonable(source) if source is not None else {}
+    facts = {key: facts[key] for key in facts if key not in ("kind",)}
+    facts.setdefault("impl", _impl(config) or "unknown")
+    for key in ("host", "main_aet", "main_port", "admin_url", "version"):
+        facts.setdefault(key, None)
+    facts.setdefault("tenants", [])
+    facts.setdefault("variants_claimed", {})
+    facts["started"] = _target_info(config) is not None
+    return facts
+
+
+def _git_revision(root: Path) -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _suite_version() -> str | None:
+    try:
+        return str(metadata.version("multitenant-dicom-conformance"))
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _iso(timestamp: float) -> str:
+    return str(datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(STATE_KEY, None)
+    if state is None or not state.active or state.listing_only:
+        return
+    finished = time.time()
+    seed = config.getoption("hypothesis_seed", default=None)
+    profile = config.getoption("hypothesis_profile", default=None)
+    if profile is None:
+        try:
+            from hypothesis import settings
+            profile = settings.get_current_profile_name()
+        except ImportError:
+            profile = None
+    run = RunFacts(
+        target=_target_facts(config),
+        suite_version=_suite_version(),
+        git_revision=_git_revision(config.rootpath),
+        hypothesis_seed=None if seed is None else str(seed),
+        hypothesis_profile=profile,
+        started=_iso(state.started),
+        finished=_iso(finished),
+        duration=finished - state.started,
+        command=shlex.join(["pytest", *config.invocation_params.args]),
+        expectations=state.expectations.source,
+        exit_status=int(exitstatus),
+    )
+    state.report = build_report(run, state.facts)
+    directory = config.getoption(OPT_REPORT_DIR)
+    state.written = write_reports(state.report, Path(directory) if directory else config.rootpath / "reports")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is None or state.report is None:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("multitenant DICOM conformance: clauses")
+    for line in render_terminal_table(state.report):
+        write(line)
+    unexpected = [t for t in state.report["tests"] if not t["as_expected"]]
+    summary = state.report["summary"]
+    write(f"gate: {summary['gate'].upper()} ({summary['total']} tests, {summary['unexpected']} unexpected; "
+          f"expectations: {state.expectations.source or 'none'})")
+    for test in unexpected:
+        expectation = ex.Expectation(tuple(test["expected"]), reason=test["expectation_reason"])
+        write(ex.verdict_message(test["nodeid"], test["outcome"], expectation, ex.Verdict[test["verdict"]]),
+              red=True, bold=True)
+    for path in state.written:
+        write(f"report: {path}")
