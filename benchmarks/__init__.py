@@ -1,0 +1,1 @@
+"""Benchmarks: speed goals measured side by side, results in reports/benchmarks/."""
