@@ -226,6 +226,13 @@ class Archive:
                 return []
             return self._index.instance_ids_under(resource_id, level)
 
+    def file_size(self, instance_id: str) -> int | None:
+        """The size of an instance's file in bytes, None if it is not stored."""
+        try:
+            return self._files.path_of(instance_id).stat().st_size
+        except OSError:
+            return None
+
     def read_instance(self, instance_id: str) -> bytes:
         try:
             return self._files.read(instance_id)
