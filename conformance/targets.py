@@ -241,10 +241,10 @@ def plan_from_options(config: pytest.Config) -> TargetPlan:
                                 f"{', '.join(external)} (which describe an external target)")
     if not external:
         return _managed_plan(impl or "reference", scp_aet, scp_port)
+    host, port = parse_hostport(target, "--target") if target is not None else ("127.0.0.1", 0)
     if target_config is None:
         raise pytest.UsageError("an external target needs --target-config=FILE (its Orthanc configuration: "
                                 "the tenants' labels, constraint and store levels are read from it)")
-    host, port = parse_hostport(target, "--target") if target is not None else ("127.0.0.1", 0)
     source = f"--target-config={target_config}"
     orthanc_config = read_orthanc_config(Path(target_config))
     tenants = tenants_from_config(orthanc_config, host, source)
