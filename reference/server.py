@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
@@ -26,6 +26,7 @@ from reference.dicom.context import ListenerContext
 from reference.dicom.listeners import LOOPBACK, DicomListener
 from reference.errors import ReferenceServerError
 from reference.modalities import ModalityRegistry
+from reference.rest.server import RestServer
 
 LOG = logging.getLogger("reference.server")
 READY_PROBE_AET = "READYPROBE"
@@ -33,13 +34,6 @@ READY_PROBE_AET = "READYPROBE"
 
 class StartupError(ReferenceServerError):
     """The server could not start (e.g. a port already in use); nothing is left running."""
-
-
-class _Rest(Protocol):
-    port: int
-
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
 
 
 def answers_association(port: int, called_aet: str, timeout: float) -> bool:
@@ -73,7 +67,7 @@ class ReferenceServer:
         self.storage_dir: Path | None = None
         self.archive: Archive | None = None
         self.registry = ModalityRegistry(self.config.modalities)
-        self._rest: _Rest | None = None
+        self._rest: RestServer | None = None
         self._main: DicomListener | None = None
         self._tenants: list[DicomListener] = []
 
@@ -88,9 +82,7 @@ class ReferenceServer:
             self.storage_dir = self._choose_storage()
             self.archive = Archive(self.storage_dir)
             part = "HttpPort"
-            from reference.rest import RestServer  # the REST half of the server
-
-            rest: _Rest = RestServer(self.archive, self.config, self.registry, host=LOOPBACK,
+            rest = RestServer(self.archive, self.config, self.registry, host=LOOPBACK,
                                      port=self.config.http_port)
             self._rest = rest
             rest.start()
@@ -98,6 +90,7 @@ class ReferenceServer:
             main = DicomListener(self._context(None), self.config.dicom_port)
             self._main = main
             main.start()
+            rest.dicom_port = main.port  # GET /system reports the real port when DicomPort is 0
             for index, tenant in enumerate(self.config.tenants):
                 part = f"MultitenantDicom.Servers[{index}] ({tenant.aet})"
                 listener = DicomListener(self._context(index), tenant.port)

@@ -17,23 +17,12 @@ from typing import Any
 import pytest
 from pydicom import Dataset
 
-import reference.rest as _rest_package
 from conformance.dimse import DimseClient
 from conformance.scp import StorageSCP
 from fixtures.dicom.builder import InstanceSpec, instance_bytes, make_instance
 from reference.rules.ids import resource_id_chain
 from reference.rules.levels import LEVELS, Level
 from reference.server import ReferenceServer
-
-if not hasattr(_rest_package, "RestServer"):  # TEMPORARY shim until reference.rest lands: no REST at all
-    class _NoRest:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.port = 0
-
-        def start(self) -> None: ...
-        def stop(self) -> None: ...
-
-    _rest_package.RestServer = _NoRest  # type: ignore[attr-defined]
 
 HOST = "127.0.0.1"
 MAIN_AET = "ORTHANC"
@@ -76,7 +65,7 @@ def make_config(dest_port: int, *, variants: dict[str, str] | None = None,
 
 
 @pytest.fixture(scope="session")
-def storage_scp() -> Iterator[StorageSCP]:
+def dest_scp() -> Iterator[StorageSCP]:
     scp = StorageSCP(aet=DEST_AET).start()
     yield scp
     scp.stop()
@@ -91,9 +80,9 @@ def _reset(server: ReferenceServer) -> ReferenceServer:
 
 
 @pytest.fixture(scope="session")
-def session_server(storage_scp: StorageSCP, tmp_path_factory: pytest.TempPathFactory
+def session_server(dest_scp: StorageSCP, tmp_path_factory: pytest.TempPathFactory
                    ) -> Iterator[ReferenceServer]:
-    server = ReferenceServer(make_config(storage_scp.port), tmp_path_factory.mktemp("reference-archive"))
+    server = ReferenceServer(make_config(dest_scp.port), tmp_path_factory.mktemp("reference-archive"))
     server.start()
     try:
         server.wait_ready(30)
@@ -103,18 +92,18 @@ def session_server(storage_scp: StorageSCP, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture
-def srv(session_server: ReferenceServer, storage_scp: StorageSCP) -> ReferenceServer:
+def srv(session_server: ReferenceServer, dest_scp: StorageSCP) -> ReferenceServer:
     """The session server with an empty archive and a cleared destination SCP."""
-    storage_scp.clear()
+    dest_scp.clear()
     return _reset(session_server)
 
 
 @pytest.fixture(scope="session")
-def dicom_server(storage_scp: StorageSCP, tmp_path_factory: pytest.TempPathFactory
+def dicom_server(dest_scp: StorageSCP, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[ReferenceServer]:
     """A server showing the `dicom` alternative of every DIMSE variant clause."""
     variants = {"FIND-4": "dicom", "MOVE-4": "dicom", "MOVE-5": "dicom", "MOVE-6": "dicom"}
-    server = ReferenceServer(make_config(storage_scp.port, variants=variants),
+    server = ReferenceServer(make_config(dest_scp.port, variants=variants),
                              tmp_path_factory.mktemp("reference-dicom-variants"))
     server.start()
     try:
@@ -125,8 +114,8 @@ def dicom_server(storage_scp: StorageSCP, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture
-def dsrv(dicom_server: ReferenceServer, storage_scp: StorageSCP) -> ReferenceServer:
-    storage_scp.clear()
+def dsrv(dicom_server: ReferenceServer, dest_scp: StorageSCP) -> ReferenceServer:
+    dest_scp.clear()
     return _reset(dicom_server)
 
 
