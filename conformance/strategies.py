@@ -124,6 +124,50 @@ def archives(draw: st.DrawFn, label_pool: Sequence[str], max_instances: int = 8)
     return ArchiveSpec(tuple(instances), tuple(x for x in labels if x[1] in present))
 
 
+LabelRule = Callable[[Level, str], frozenset[str]]
+
+
+def fixed_archive(
+    patients: int = 1,
+    studies: int = 2,
+    series: int = 2,
+    instances: int = 1,
+    labels: LabelRule | None = None,
+) -> ArchiveSpec:
+    """A deterministic archive of the same shape as ``archives`` draws, for example-based tests.
+
+    Values cycle through the strategies' pools by position; ``labels(level, template)`` gives each
+    resource's labels (default: none).
+    """
+    rule: LabelRule = labels or (lambda _level, _uid: frozenset())
+    out: list[InstanceTemplate] = []
+    for p in range(patients):
+        for s in range(studies):
+            for r in range(series):
+                for i in range(instances):
+                    study, ser = f"{{U}}.{p}.{s}", f"{{U}}.{p}.{s}.{r}"
+                    out.append(
+                        InstanceTemplate(
+                            (
+                                ("PatientID", f"{{P}}-P{p}"),
+                                ("PatientName", PATIENT_NAMES[p % 3]),
+                                ("StudyInstanceUID", study),
+                                ("AccessionNumber", f"{{P}}A{p}{s}"),
+                                ("StudyDate", STUDY_DATES[s % 3]),
+                                ("StudyDescription", STUDY_DESCRIPTIONS[s % 3]),
+                                ("SeriesInstanceUID", ser),
+                                ("Modality", MODALITIES[r % 3]),
+                                ("SeriesDescription", SERIES_DESCRIPTIONS[r % 3]),
+                                ("SeriesNumber", str(r + 1)),
+                                ("SOPInstanceUID", f"{ser}.{i}"),
+                                ("InstanceNumber", str(i + 1)),
+                            )
+                        )
+                    )
+    spec = ArchiveSpec(tuple(out), ())
+    return ArchiveSpec(spec.instances, tuple((lvl, u, rule(lvl, u)) for lvl in Level for u in spec.uids(lvl)))
+
+
 def _keyed(keyword: str) -> Callable[[str], QueryKey]:
     def make(value: str) -> QueryKey:
         return QueryKey(keyword, value)

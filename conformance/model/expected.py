@@ -71,6 +71,27 @@ def visible(resource_labels: Collection[str], tenant: TenantLike, none_empty: st
     return not (wanted & have)
 
 
+def showing_labels(tenant: TenantLike) -> frozenset[str]:
+    """Own labels that make a resource visible to ``tenant`` under every LBL-5 alternative."""
+    if Constraint(tenant.constraint) is Constraint.NONE or not tenant.labels:
+        return frozenset()
+    if Constraint(tenant.constraint) is Constraint.ANY:
+        return frozenset(sorted(tenant.labels)[:1])
+    return frozenset(tenant.labels)
+
+
+def hiding_labels(tenant: TenantLike) -> frozenset[str] | None:
+    """Own labels that hide a resource from ``tenant`` under every alternative (None: none exist)."""
+    if not tenant.labels:
+        return None
+    if Constraint(tenant.constraint) is Constraint.NONE:
+        return frozenset(sorted(tenant.labels)[:1])
+    return frozenset(
+        {"zz"}
+        | (set(sorted(tenant.labels)[1:]) if Constraint(tenant.constraint) is Constraint.ALL else set())
+    )
+
+
 @dataclass(frozen=True)
 class Expectation(Generic[K]):
     must: frozenset[K]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.model import NONE_EMPTY_ALL, NONE_EMPTY_UNLABELLED, Tenant, visible
+from conformance.model import (
+    NONE_EMPTY_ALL,
+    NONE_EMPTY_UNLABELLED,
+    Tenant,
+    hiding_labels,
+    showing_labels,
+    visible,
+)
 
 AB = ("a", "b")
 
@@ -49,3 +56,21 @@ def test_none_with_empty_labels_depends_on_lbl5_variant() -> None:
 def test_unknown_constraint_is_refused() -> None:
     with pytest.raises(ValueError):
         visible(set(), Tenant("T", ("a",), "all"))
+
+
+@pytest.mark.parametrize(
+    "model_tenant",
+    [
+        Tenant("T", AB, "All"),
+        Tenant("T", AB, "Any"),
+        Tenant("T", AB, "None"),
+        Tenant("T", (), "All"),
+        Tenant("T", (), "None"),
+        Tenant("T", ("a",), "All"),
+    ],
+)
+def test_showing_and_hiding_labels(model_tenant: Tenant) -> None:
+    for variant in (NONE_EMPTY_ALL, NONE_EMPTY_UNLABELLED):
+        assert visible(showing_labels(model_tenant), model_tenant, variant)
+        hiding = hiding_labels(model_tenant)
+        assert hiding is None or not visible(hiding, model_tenant, variant)

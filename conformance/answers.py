@@ -1,0 +1,98 @@
+"""Judging a tenant's C-FIND / C-MOVE answers against the model (FIND-1/2/5, MOVE-1/2).
+
+Strategy: a check returns a list of problems (empty: conforming) instead of asserting, so the
+caller can try each allowed variant (LBL-5 for a ``None`` tenant without labels) and report
+the problems of the one the target claims. Answers naming resources outside the example's own
+archive (unscoped wildcard queries on a shared archive) are judged on ground truth read through
+the admin API: the resource must exist at that level and be visible to the tenant by its own labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from conformance.admin import AdminClient
+from conformance.dimse import DimseResult
+from conformance.model import NONE_EMPTY_ALL, NONE_EMPTY_UNLABELLED, Archive, Expectation, Level, ResourceKey
+from conformance.model.expected import TenantLike, visible
+from conformance.scenarios import dataset_value
+from conformance.status import Status, describe
+from conformance.targets import TargetInfo
+
+MAX_EXTERNAL_CHECKS = 50
+
+
+def lbl5_options(target: TargetInfo) -> tuple[str, ...]:
+    """LBL-5 alternatives to accept: the claimed one, else both."""
+    claimed = target.variants_claimed.get("LBL-5")
+    return (claimed,) if claimed else (NONE_EMPTY_ALL, NONE_EMPTY_UNLABELLED)
+
+
+def answered_uids(result: DimseResult, level: Level) -> tuple[list[str], list[str]]:
+    """(identifying values of the matches, problems such as a match without its identifier)."""
+    uids: list[str] = []
+    problems: list[str] = []
+    for ds in result.matches:
+        value = dataset_value(ds, level.unique_key)
+        if not value:
+            problems.append(f"a match carries no {level.unique_key}: {ds!r}"[:300])
+        else:
+            uids.append(value)
+    return uids, problems
+
+
+def status_problems(result: DimseResult, failure_allowed: bool) -> list[str]:
+    """The operation must complete: Success, or 0xC000-family failure where the spec allows it."""
+    if result.timed_out or result.final_status is None:
+        return [f"no final status ({result.describe()}): a hang or abort (ISO-2)"]
+    if result.final_status == Status.SUCCESS:
+        return []
+    if failure_allowed and 0xC000 <= result.final_status <= 0xCFFF:
+        return []
+    return [f"expected {describe(Status.SUCCESS)}, got {result.describe()}"]
+
+
+def external_problems(
+    admin: AdminClient, tenant: TenantLike, level: Level, uids: Sequence[str], options: Sequence[str]
+) -> list[str]:
+    """Answers outside the example's archive must exist and be visible per the admin API."""
+    problems: list[str] = []
+    for uid in list(uids)[:MAX_EXTERNAL_CHECKS]:
+        found = admin.find(level.rest_name, {level.unique_key: uid}, expand=True)
+        if not found:
+            problems.append(f"{level.name} {uid} answered but absent from the archive")
+            continue
+        label_sets = [frozenset(r.get("Labels", [])) for r in found if isinstance(r, dict)]
+        if not any(visible(labels, tenant, o) for labels in label_sets for o in options):
+            problems.append(f"{level.name} {uid} is not visible to {tenant.aet} (labels {label_sets})")
+    return problems
+
+
+def find_problems(
+    result: DimseResult,
+    level: Level,
+    archive: Archive,
+    expect: Callable[[str], Expectation[ResourceKey]],
+    options: Sequence[str],
+    admin: AdminClient,
+    tenant: TenantLike,
+) -> list[str]:
+    """Everything wrong with a C-FIND answer; ``expect(option)`` is the model's expectation per LBL-5."""
+    expectations = [expect(o) for o in options]
+    problems = status_problems(result, any(e.failure_allowed for e in expectations))
+    uids, shape = answered_uids(result, level)
+    problems += shape
+    own = [u for u in uids if ResourceKey(level, u) in archive]
+    foreign = [u for u in uids if ResourceKey(level, u) not in archive]
+    if len(set(uids)) != len(uids):
+        problems.append(f"duplicate matches {sorted(uids)}")
+    failed = result.final_status is not None and result.final_status != Status.SUCCESS
+    per_option = []
+    for e in expectations:
+        if failed:  # an allowed failure: still nothing hidden may have leaked in Pending answers
+            e = Expectation(frozenset(), e.may, e.failure_allowed)
+        per_option.append(e.problems(ResourceKey(level, u) for u in own))
+    best = min(per_option, key=len)
+    problems += best
+    problems += external_problems(admin, tenant, level, foreign, options)
+    return problems
