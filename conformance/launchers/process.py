@@ -25,6 +25,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 DEFAULT_GRACE_S = 10.0
 _PR_SET_PDEATHSIG = 1
@@ -89,31 +90,35 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
     libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
+class Stoppable(Protocol):
+    def stop(self, grace_s: float = DEFAULT_GRACE_S) -> object: ...
+
+
 class Reaper:
-    """Every running ManagedProcess of this interpreter, stopped on exit or on a terminating signal."""
+    """Everything this interpreter started and has not stopped yet, stopped on exit or on SIGTERM/SIGHUP."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running: dict[int, ManagedProcess] = {}
+        self._running: dict[int, Stoppable] = {}
         self._installed = False
 
-    def register(self, process: ManagedProcess) -> None:
+    def register(self, thing: Stoppable) -> None:
         with self._lock:
-            self._running[process.pid] = process
+            self._running[id(thing)] = thing
             if not self._installed:
                 self._install()
 
-    def unregister(self, process: ManagedProcess) -> None:
+    def unregister(self, thing: Stoppable) -> None:
         with self._lock:
-            self._running.pop(process.pid, None)
+            self._running.pop(id(thing), None)
 
-    def running(self) -> list[ManagedProcess]:
+    def running(self) -> list[Stoppable]:
         with self._lock:
             return list(self._running.values())
 
     def stop_all(self, grace_s: float = DEFAULT_GRACE_S) -> None:
-        for process in self.running():
-            process.stop(grace_s)
+        for thing in self.running():
+            thing.stop(grace_s)
 
     def _install(self) -> None:
         self._installed = True
