@@ -226,7 +226,8 @@ def _grade_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
         harness_broke=_harness_broke(call.excinfo),
         variants=_variants_of(item),
     )
-    claimed = getattr(_target_info(item.config), "variants_claimed", None) or {}
+    described = _target_info(item.config) or _target_plan(item.config)
+    claimed = getattr(described, "variants_claimed", None) or {}
     expectation = state.expectations.lookup(item.nodeid, clauses, claimed_variants=claimed)
     verdict = ex.judge(outcome, expectation)
     pending.outcome, pending.expectation, pending.verdict = outcome, expectation, verdict
