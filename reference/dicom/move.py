@@ -38,6 +38,8 @@ from reference.dicom.context import ListenerContext
 from reference.dicom.lookup import QueryError, lookup_ids
 from reference.dicom.status import Status
 from reference.rules.levels import LEVELS, Level, parse_query_retrieve_level
+from reference.rules.matching import element_text
+from reference.rules.tags import parse_tag
 
 LOG = logging.getLogger("reference.dicom")
 
@@ -90,7 +92,8 @@ def select_resources(
 
 def _lookup_level(ctx: ListenerContext, identifier: Dataset, level: Level) -> list[str]:
     for keyword in MOVE_KEYS[level]:
-        value = str(identifier.get(keyword, "") or "").strip()
+        tag = parse_tag(keyword)
+        value = (element_text(identifier, tag) or "").strip() if tag is not None else ""
         if value:
             ids: set[str] = set()
             for token in value.split("\\"):
