@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Collection
 
-from conformance.launchers.spec import TargetSpec
+from conformance.launchers.spec import TargetSpec, check_spec
 
 LOOPBACK = "127.0.0.1"
 
@@ -35,7 +35,11 @@ def free_ports(count: int, exclude: Collection[int] = ()) -> list[int]:
 
 
 def bind_spec_ports(spec: TargetSpec) -> TargetSpec:
-    """The spec with every port 0 replaced by a free loopback port distinct from all the others."""
+    """The spec with every port 0 replaced by a free loopback port distinct from all the others.
+
+    The spec is checked first: a clash the user asked for is refused (SpecError), never "repaired".
+    """
+    check_spec(spec)
     given = {port for port in spec.ports().values() if port}
     missing = sum(1 for port in spec.ports().values() if port == 0)
     fresh = iter(free_ports(missing, exclude=given))

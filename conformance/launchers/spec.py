@@ -31,9 +31,9 @@ class TenantSpec:
     """
 
     aet: str
-    labels: tuple[str, ...] = ()
+    labels: Sequence[str] = ()  # stored as a tuple
     constraint: Constraint = "All"
-    store_levels: tuple[str, ...] | None = None
+    store_levels: Sequence[str] | None = None  # stored as a tuple
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -64,7 +64,7 @@ class TargetSpec:
     """
 
     main_aet: str = "ORTHANC"
-    tenants: tuple[TenantSpec, ...] = ()
+    tenants: Sequence[TenantSpec] = ()  # stored as a tuple
     modalities: Mapping[str, ModalitySpec] = field(default_factory=dict)
     options: Mapping[str, object] = field(default_factory=dict)
     dicom_port: int = 0
