@@ -389,7 +389,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     state.report = build_report(run, state.facts)
     directory = config.getoption(OPT_REPORT_DIR)
-    state.written = write_reports(state.report, Path(directory) if directory else config.rootpath / "reports")
+    where = config.invocation_params.dir / directory if directory else config.rootpath / "reports"
+    state.written = write_reports(state.report, where.resolve())
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
