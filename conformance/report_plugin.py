@@ -169,7 +169,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     patterns = config.getoption(OPT_CLAUSE)
     if patterns:
         keep = [i for i in items if matches_clause_patterns(_clauses_of(i), patterns)]
-        dropped = [i for i in items if i not in keep]
+        kept = {id(i) for i in keep}
+        dropped = [i for i in items if id(i) not in kept]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = keep
