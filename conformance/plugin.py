@@ -29,12 +29,11 @@ _COMPANION_PLUGINS = ("conformance.fixtures",)  # report_plugin has its own pyte
 try:  # hypothesis is a test extra; without it the profiles are simply not registered
     from hypothesis import HealthCheck, settings
 
-    settings.register_profile("quick", max_examples=10, deadline=None, derandomize=False,
-                              suppress_health_check=[HealthCheck.too_slow,
-                                                     HealthCheck.function_scoped_fixture])
-    settings.register_profile("thorough", max_examples=200, deadline=None,
-                              suppress_health_check=[HealthCheck.too_slow,
-                                                     HealthCheck.function_scoped_fixture])
+    # Conformance tests reuse function-scoped fixtures (clients, archive_builder) across examples on
+    # purpose: every example derives fresh UIDs, so they cannot leak state into each other.
+    _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.differing_executors]
+    settings.register_profile("quick", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED)
+    settings.register_profile("thorough", max_examples=200, deadline=None, suppress_health_check=_SUPPRESSED)
     _HAS_HYPOTHESIS = True
 except ImportError:  # pragma: no cover
     _HAS_HYPOTHESIS = False
@@ -65,8 +64,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{CLAUSE_MARKER}(*ids): the SPEC.md clause IDs a test checks")
     config.addinivalue_line("markers", f"{TENANT_FILTER_MARKER}(predicate): parametrize 'tenant' only over "
-                            "the tenants for which predicate(TenantInfo) is true")
+                            "the tenants for which predicate(TenantInfo) is true (use .with_args(fn))")
     config.stash[t.TARGET_PLAN_KEY] = t.plan_from_options(config)
+    # The "quick" hypothesis profile is the default of conformance runs only (test modules read it
+    # when they are imported, so it must be loaded now, not once the items are known).
+    profile_given = config.getoption("hypothesis_profile", default=None) is not None
+    if _HAS_HYPOTHESIS and not profile_given and _asked_for(config):
+        settings.load_profile("quick")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -110,13 +114,6 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, A
         report.longrepr = "\n".join(dict.fromkeys(problems))
         report.result = []
     return report
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Load the ``quick`` hypothesis profile by default, only when conformance tests will run."""
-    if (_HAS_HYPOTHESIS and config.getoption("hypothesis_profile", default=None) is None
-            and any(_is_conformance_item(item) for item in items)):
-        settings.load_profile("quick")
 
 
 def _describe_tenant(tenant: t.TenantInfo) -> str:

@@ -54,6 +54,12 @@ class ArchiveBuilder:
         self.uid_prefix = uid_prefix
         self._tag = uid_prefix.rsplit(".", 1)[-1][-10:]
         self._patients: dict[str, None] = {}
+        self._counter = 0
+
+    def next_index(self) -> int:
+        """A fresh patient index (1, 2, ...) for tests that build several examples (hypothesis)."""
+        self._counter += 1
+        return self._counter
 
     def patient_id(self, patient: int | str = 1) -> str:
         return f"MT{self._tag}-{patient}"
@@ -95,6 +101,24 @@ class ArchiveBuilder:
             for label in level_labels:
                 self.admin.add_label(level, seeded.id_at(level), label)
         return seeded
+
+    def locate(self, sop_uid: str) -> dict[str, str] | None:
+        """The Orthanc IDs, by level, of the instance with this SOPInstanceUID (None: not in the archive)."""
+        found = self.admin.find("Instance", {"SOPInstanceUID": sop_uid}, expand=True)
+        if not found:
+            return None
+        instance = found[0]
+        series = self.admin.get("Series", instance["ParentSeries"]) or {}
+        study = self.admin.get("Study", series.get("ParentStudy", "")) or {}
+        return {"Instance": instance["ID"], "Series": instance["ParentSeries"],
+                "Study": series.get("ParentStudy", ""), "Patient": study.get("ParentPatient", "")}
+
+    def labels_by_level(self, sop_uid: str) -> dict[str, set[str]]:
+        """The labels of the instance's resource at each level, read back through the admin API."""
+        ids = self.locate(sop_uid)
+        if ids is None:
+            raise AdminError("POST", "tools/find", 404, f"no instance with SOPInstanceUID {sop_uid}")
+        return {level: set(self.admin.labels(level, resource_id)) for level, resource_id in ids.items()}
 
     def cleanup(self) -> list[str]:
         """Delete every tracked patient; returns the problems met (the caller reports them)."""

@@ -132,6 +132,11 @@ MANAGED_TENANTS: tuple[TenantInfo, ...] = (
     _tenant("ALL_A", ("a",), "All", ("Study",)),
 )
 
+def labels_what_it_stores(tenant: TenantInfo) -> bool:
+    """A ``tenant_filter`` predicate: the tenant has labels and at least one store level."""
+    return bool(tenant.labels and tenant.store_levels)
+
+
 #: Options of every managed target: a hung association cannot stall the run (SPEC.md section 8).
 MANAGED_OPTIONS: Mapping[str, Any] = {"DicomScpTimeout": 10, "DicomThreadsCount": 4}
 
