@@ -110,6 +110,9 @@ class OrthancTree:
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LD_")}
         env["DCMDICTPATH"] = str(self.root / DICOM_DICT_RELPATH)
+        gconv = self.root / "usr/lib" / _PLATFORMS[self.manifest.debian_arch].triplet / "gconv"
+        if gconv.is_dir():  # the tree's iconv modules, for character set conversions
+            env["GCONV_PATH"] = str(gconv)
         return env
 
     def is_complete(self) -> bool:
