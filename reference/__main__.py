@@ -86,10 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             server.stop()
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_STARTUP
-        for line in listener_lines(server):
-            print(line, flush=True)
         if args.ready_file is not None:
             write_ready_file(args.ready_file, server)
+        for line in listener_lines(server):  # after the ready file: reading them means it is there
+            print(line, flush=True)
         while not stopping.wait(1.0):
             pass
         return EXIT_OK
