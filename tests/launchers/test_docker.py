@@ -79,7 +79,8 @@ def test_unknown_suite_is_refused(tmp_path: Path) -> None:
 def test_without_an_engine_the_error_quotes_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "bin" / "docker"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.' >&2\n"
+    fake.write_text("#!/bin/sh\n"
+                    "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.' >&2\n"
                     "exit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(fake.parent))
