@@ -40,6 +40,18 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         LOG.debug("%s " + format, self.address_string(), *args)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors found by the stdlib parser (bad request line, unknown method, too long...): always
+        a status line and Orthanc's JSON, and a 4xx (501 for an unknown method becomes 405)."""
+        if code >= 500:
+            code = 405 if code == 501 else 400
+        if getattr(self, "request_version", "HTTP/0.9") in ("HTTP/0.9", ""):
+            self.request_version = "HTTP/1.0"  # the stdlib writes no status line for HTTP/0.9
+        self.close_connection = True
+        body = error_json(code, self.command or "", self.path if hasattr(self, "path") else "",
+                          message or "Bad request", explain)
+        self._answer(json_response(body, code))
+
     def _answer(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
