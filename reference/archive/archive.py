@@ -296,11 +296,12 @@ class Archive:
 
     def find(self, level: Level, criteria: Iterable[Criterion], *, labels: frozenset[str] = frozenset(),
              constraint: Constraint = Constraint.ALL, none_empty: str = NONE_EMPTY_ALL,
-             case_sensitive: bool = False) -> list[Resource]:
+             case_sensitive: bool = False, case_sensitive_pn: bool | None = None) -> list[Resource]:
         """The resources of `level` visible under (labels, constraint) whose main tags (or those of
         their ancestors, or for other tags the values in one of their instances) match every criterion.
+        `case_sensitive_pn` overrides the case rule for PN keys (None: same as `case_sensitive`).
         Raises QueryError (from rules.matching) for a wildcard in a UID key."""
-        matchers = compile_query(criteria, case_sensitive=case_sensitive)
+        matchers = compile_query(criteria, case_sensitive=case_sensitive, case_sensitive_pn=case_sensitive_pn)
         with self._lock:
             rows = self._index.rows_of_level(level)
             labels_by_id = self._index.labels_of_level(level)

@@ -91,10 +91,14 @@ def _wildcard_regex(value: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def compile_criterion(criterion: Criterion, *, case_sensitive: bool = False) -> Matcher:
-    """Compile one criterion; QueryError for a wildcard in a UID key."""
+def compile_criterion(criterion: Criterion, *, case_sensitive: bool = False,
+                      case_sensitive_pn: bool | None = None) -> Matcher:
+    """Compile one criterion; QueryError for a wildcard in a UID key. `case_sensitive_pn` overrides
+    the case rule for PN keys (Orthanc's main server: case-sensitive except PN, `CaseSensitivePN`)."""
     raw = criterion.value.strip()
     vr = criterion.vr
+    if vr == "PN" and case_sensitive_pn is not None:
+        case_sensitive = case_sensitive_pn
     if vr == "UI" and ("*" in raw or "?" in raw):
         raise QueryError(f"wildcards are not allowed on UID key {criterion.keyword} ({raw!r})")
     if not raw:
@@ -113,9 +117,11 @@ def compile_criterion(criterion: Criterion, *, case_sensitive: bool = False) -> 
     return Matcher(criterion, MatchKind.EQUAL, case_sensitive, items=(value,))
 
 
-def compile_query(criteria: Iterable[Criterion], *, case_sensitive: bool = False) -> tuple[Matcher, ...]:
+def compile_query(criteria: Iterable[Criterion], *, case_sensitive: bool = False,
+                  case_sensitive_pn: bool | None = None) -> tuple[Matcher, ...]:
     """Compile every criterion, dropping universal ones (they filter nothing)."""
-    compiled = (compile_criterion(c, case_sensitive=case_sensitive) for c in criteria)
+    compiled = (compile_criterion(c, case_sensitive=case_sensitive, case_sensitive_pn=case_sensitive_pn)
+                for c in criteria)
     return tuple(m for m in compiled if m.kind is not MatchKind.UNIVERSAL)
 
 

@@ -43,6 +43,15 @@ def test_wildcards_on_string_vrs(query: str, stored: str, expected: bool) -> Non
     assert match(PATIENT_NAME, "PN", query, stored) is expected
 
 
+def test_pn_case_rule_can_differ_from_other_vrs() -> None:
+    # Orthanc's main server: case-sensitive matching, except PN (CaseSensitivePN false).
+    main_rule = {"case_sensitive": True, "case_sensitive_pn": False}
+    pn = compile_criterion(Criterion(PATIENT_NAME, "PN", "doe*"), **main_rule)
+    lo = compile_criterion(Criterion(PATIENT_ID, "LO", "p1"), **main_rule)
+    assert pn.matches("DOE^JOHN")
+    assert not lo.matches("P1")
+
+
 def test_case_sensitive_parameter() -> None:
     assert match(PATIENT_ID, "LO", "p1", "P1")
     assert not match(PATIENT_ID, "LO", "p1", "P1", case_sensitive=True)
