@@ -16,6 +16,7 @@ judging) and the documents in reporting.py / report_render.py.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import shlex
 import subprocess
 import time
@@ -67,6 +68,8 @@ class _State:
     started: float = field(default_factory=time.time)
     written: list[Path] = field(default_factory=list)
     report: dict[str, Any] | None = None
+    hypothesis_seed: str | None = None  # given with --hypothesis-seed, or drawn by this plugin
+    restore_seed: tuple[Any, ...] = ()  # (hypothesis.core, previous global_force_seed) to undo ours
 
 
 STATE_KEY = pytest.StashKey[_State]()
@@ -175,6 +178,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=dropped)
             items[:] = keep
     state.active = any(item.get_closest_marker(CLAUSE_MARKER) is not None for item in items)
+    given = config.getoption("hypothesis_seed", default=None)
+    state.hypothesis_seed = None if given is None else str(given)
+    if state.active and not state.listing_only and given is None:
+        _force_hypothesis_seed(state)
+
+
+def _force_hypothesis_seed(state: _State) -> None:
+    """Draw the run's hypothesis seed, as ``--hypothesis-seed`` would set it, so that every reproduce
+    command can name it (hypothesis' own plugin sets this same module attribute); undone at session end."""
+    try:
+        from hypothesis import core
+    except ImportError:
+        return
+    if core.global_force_seed is not None:
+        state.hypothesis_seed = str(core.global_force_seed)
+        return
+    seed = secrets.randbits(32)
+    state.restore_seed = (core, core.global_force_seed)
+    setattr(core, "global_force_seed", seed)  # noqa: B010 - the attribute is typed None in hypothesis
+    state.hypothesis_seed = str(seed)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -301,9 +324,9 @@ def _repro(item: pytest.Item, message: str) -> str:
         impl = _impl(config)
         args: list[str] = ["pytest", item.nodeid]
         args.extend(getattr(_target_plan(config), "cli_args", ()) or ([f"--impl={impl}"] if impl else []))
-        seed = config.getoption("hypothesis_seed", default=None)
-        if seed is not None:
-            args.append(f"--hypothesis-seed={seed}")
+        state = config.stash.get(STATE_KEY, None)
+        if state is not None and state.hypothesis_seed is not None:
+            args.append(f"--hypothesis-seed={state.hypothesis_seed}")
         profile = config.getoption("hypothesis_profile", default=None)
         if profile:
             args.append(f"--hypothesis-profile={profile}")
@@ -364,10 +387,12 @@ def _iso(timestamp: float) -> str:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash.get(STATE_KEY, None)
+    if state is not None and state.restore_seed:
+        module, previous = state.restore_seed
+        module.global_force_seed = previous
     if state is None or not state.active or state.listing_only:
         return
     finished = time.time()
-    seed = config.getoption("hypothesis_seed", default=None)
     profile = config.getoption("hypothesis_profile", default=None)
     if profile is None:
         try:
@@ -379,7 +404,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         target=_target_facts(config),
         suite_version=_suite_version(),
         git_revision=_git_revision(config.rootpath),
-        hypothesis_seed=None if seed is None else str(seed),
+        hypothesis_seed=state.hypothesis_seed,
         hypothesis_profile=profile,
         started=_iso(state.started),
         finished=_iso(finished),

@@ -82,3 +82,24 @@ def test_the_report_dir_defaults_to_reports_under_rootdir(pytester: pytest.Pytes
     pytester.runpytest("-p", "no:cacheprovider")
     assert sorted(p.name for p in (pytester.path / "reports").iterdir()) == [
         "conformance.html", "conformance.json", "conformance.junit.xml", "conformance.md"]
+
+
+def test_a_hypothesis_seed_is_drawn_reported_and_restored(pytester: pytest.Pytester,
+                                                          read_report: ReadReport) -> None:
+    pytester.makepyfile(test_drawn='''
+        import pytest
+        from hypothesis import given, strategies as st
+
+        @pytest.mark.clause("LBL-1")
+        @given(st.text(max_size=3))
+        def test_labels(label):
+            assert len(label) <= 3
+    ''')
+    from hypothesis import core
+    before = core.global_force_seed
+    _run(pytester).assert_outcomes(passed=1)
+    assert core.global_force_seed == before  # the inner run's seed does not leak
+    report = read_report()
+    seed = report["run"]["hypothesis"]["seed"]
+    assert seed is not None and seed.isdigit()
+    assert report["tests"][0]["repro"].endswith(f"--hypothesis-seed={seed}")
