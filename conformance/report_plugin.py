@@ -15,16 +15,12 @@ judging) and the documents in reporting.py / report_render.py.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import shlex
-import subprocess
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +31,15 @@ from conformance.clauses import CLAUSES, grade_of
 from conformance.listing import clause_coverage, matches_clause_patterns, render_clause_listing
 from conformance.report_render import write_reports
 from conformance.reporting import RunFacts, TestFacts, build_report, render_terminal_table
+from conformance.run_facts import (
+    git_revision,
+    impl_of,
+    iso_utc,
+    suite_version,
+    target_facts,
+    target_info,
+    target_plan,
+)
 
 OPTION_GROUP = "multitenant-conformance"
 OPT_REPORT_DIR = "mt_report_dir"
@@ -43,6 +48,7 @@ OPT_CLAUSE = "mt_clause"
 OPT_LIST_CLAUSES = "mt_list_clauses"
 CLAUSE_MARKER = "clause"
 _MESSAGE_LIMIT = 4000
+_UNEXPECTED_SHOWN = 40
 
 
 @dataclass
@@ -87,31 +93,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="print the clause catalogue with the tests covering each clause; run nothing")
 
 
-def _impl(config: pytest.Config) -> str | None:
-    value = config.getoption("mt_impl", default=None)
-    if isinstance(value, str):
-        return value
-    plan = _target_plan(config)
-    return getattr(plan, "impl", None)
-
-
-def _target_plan(config: pytest.Config) -> object | None:
-    try:
-        from conformance import targets
-    except ImportError:
-        return None
-    key = getattr(targets, "TARGET_PLAN_KEY", None)
-    return config.stash.get(key, None) if key is not None else None
-
-
-def _target_info(config: pytest.Config) -> object | None:
-    try:
-        from conformance.targets import TARGET_INFO_KEY
-    except ImportError:
-        return None
-    return config.stash.get(TARGET_INFO_KEY, None)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if not any(str(line).split(":")[0].split("(")[0].strip() == CLAUSE_MARKER
@@ -123,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--clause={pattern}: matches no clause of the catalogue")
     path = config.getoption(OPT_EXPECTATIONS)
     if path is None:
-        path = ex.expectations_path_for(_impl(config))
+        path = ex.expectations_path_for(impl_of(config))
         if path is not None and not path.exists():
             path = None  # a committed file is missing: every test is expected to pass
     try:
@@ -250,7 +231,7 @@ def _grade_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
         harness_broke=_harness_broke(call.excinfo),
         variants=_variants_of(item),
     )
-    described = _target_info(item.config) or _target_plan(item.config)
+    described = target_info(item.config) or target_plan(item.config)
     claimed = getattr(described, "variants_claimed", None) or {}
     expectation = state.expectations.lookup(item.nodeid, clauses, claimed_variants=claimed)
     verdict = ex.judge(outcome, expectation)
@@ -321,9 +302,9 @@ def _repro(item: pytest.Item, message: str) -> str:
         command = given
     else:
         config = item.config
-        impl = _impl(config)
+        impl = impl_of(config)
         args: list[str] = ["pytest", item.nodeid]
-        args.extend(getattr(_target_plan(config), "cli_args", ()) or ([f"--impl={impl}"] if impl else []))
+        args.extend(getattr(target_plan(config), "cli_args", ()) or ([f"--impl={impl}"] if impl else []))
         state = config.stash.get(STATE_KEY, None)
         if state is not None and state.hypothesis_seed is not None:
             args.append(f"--hypothesis-seed={state.hypothesis_seed}")
@@ -334,54 +315,6 @@ def _repro(item: pytest.Item, message: str) -> str:
     hints = [line.strip() for line in message.splitlines()
              if "@reproduce_failure(" in line or "--hypothesis-seed=" in line]
     return command + (f"  # {hints[0]}" if hints else "")
-
-
-# --- session end ---------------------------------------------------------------------------------------
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
-def _target_facts(config: pytest.Config) -> dict[str, Any]:
-    source = _target_info(config) or _target_plan(config)
-    facts: dict[str, Any] = _jsonable(source) if source is not None else {}
-    facts = {key: facts[key] for key in facts if key not in ("kind",)}
-    facts.setdefault("impl", _impl(config) or "unknown")
-    for key in ("host", "main_aet", "main_port", "admin_url", "version"):
-        facts.setdefault(key, None)
-    facts.setdefault("tenants", [])
-    facts.setdefault("variants_claimed", {})
-    facts["started"] = _target_info(config) is not None
-    return facts
-
-
-def _git_revision(root: Path) -> str | None:
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                              timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def _suite_version() -> str | None:
-    try:
-        return str(metadata.version("multitenant-dicom-conformance"))
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _iso(timestamp: float) -> str:
-    return str(datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -401,13 +334,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except ImportError:
             profile = None
     run = RunFacts(
-        target=_target_facts(config),
-        suite_version=_suite_version(),
-        git_revision=_git_revision(config.rootpath),
+        target=target_facts(config),
+        suite_version=suite_version(),
+        git_revision=git_revision(),
         hypothesis_seed=state.hypothesis_seed,
         hypothesis_profile=profile,
-        started=_iso(state.started),
-        finished=_iso(finished),
+        started=iso_utc(state.started),
+        finished=iso_utc(finished),
         duration=finished - state.started,
         command=shlex.join(["pytest", *config.invocation_params.args]),
         expectations=state.expectations.source,
@@ -419,6 +352,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.written = write_reports(state.report, where.resolve())
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash.get(STATE_KEY, None)
     if state is None or state.report is None:
@@ -431,9 +365,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     summary = state.report["summary"]
     write(f"gate: {summary['gate'].upper()} ({summary['total']} tests, {summary['unexpected']} unexpected; "
           f"expectations: {state.expectations.source or 'none'})")
-    for test in unexpected:
+    for test in unexpected[:_UNEXPECTED_SHOWN]:
         expectation = ex.Expectation(tuple(test["expected"]), reason=test["expectation_reason"])
         write(ex.verdict_message(test["nodeid"], test["outcome"], expectation, ex.Verdict[test["verdict"]]),
               red=True, bold=True)
+    if len(unexpected) > _UNEXPECTED_SHOWN:
+        more = len(unexpected) - _UNEXPECTED_SHOWN
+        write(f"... and {more} more unexpected results (see the report)", red=True)
     for path in state.written:
         write(f"report: {path}")
