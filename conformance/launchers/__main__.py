@@ -3,6 +3,7 @@
     python -m conformance.launchers provision trixie sid [--refresh]
     python -m conformance.launchers run orthanc --tenants A:a B:b,c:Any C:c:None:Study,Series
     python -m conformance.launchers config orthanc --tenants A:a
+    python -m conformance.launchers bench --output reports/benchmarks/provisioning.md
 
 A tenant is `AET:LABELS[:CONSTRAINT[:STORE_LEVELS]]`, LABELS and STORE_LEVELS comma-separated (LABELS
 may be empty: `X::None`). `run` prints where everything listens and runs until Ctrl-C; `config` prints
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     prov = commands.add_parser("provision", help="build (or reuse) the Debian trees of real Orthanc")
     prov.add_argument("suites", nargs="*", metavar="SUITE", help=f"default: {' '.join(SUITE_SERIES)}")
     prov.add_argument("--refresh", action="store_true", help="rebuild even if a tree is cached")
+    bench = commands.add_parser("bench", help="time provisioning (cold/warm) and start-up; print Markdown")
+    bench.add_argument("--suites", nargs="*", default=list(SUITE_SERIES), metavar="SUITE")
+    bench.add_argument("--impls", nargs="*", default=["orthanc", "orthanc-1.13", "reference"], choices=IMPLS)
+    bench.add_argument("--runs", type=int, default=5)
+    bench.add_argument("--output", type=Path, help="also write the report to this file")
     for name, help_text in (("run", "start a target and keep it running until Ctrl-C"),
                             ("config", "print the configuration a target would get")):
         sub = commands.add_parser(name, help=help_text)
@@ -84,6 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "provision":
             return _provision(args.suites or list(SUITE_SERIES), args.refresh)
+        if args.command == "bench":
+            from conformance.launchers.bench import report
+
+            text = report(args.suites, args.impls, args.runs)
+            print(text)
+            if args.output:
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                args.output.write_text(text)
+            return 0
         spec = TargetSpec(main_aet=args.aet, tenants=args.tenants, options=dict(args.option))
         if args.command == "config":
             return _print_config(args.impl, spec)

@@ -63,7 +63,8 @@ def start_reference(spec: TargetSpec, workdir: Path, deadline_s: float = DEFAULT
                               f"expected {IMPLEMENTATION!r}: another server answers on that port?")
     except (ReadinessError, LaunchError, KeyError, ValueError, TypeError) as error:
         process.stop()
-        raise LaunchError(f"the reference server did not start: {error!r}\n"
+        reason = error if isinstance(error, LaunchError | ReadinessError) else repr(error)
+        raise LaunchError(f"the reference server did not start: {reason}\n"
                           f"--- last lines of {process.log_path} ---\n{process.log_tail()}") from error
     return RunningTarget("reference", bound, config, system, workdir, process.log_path,
                          lambda: _stop(process), process.pid, time.monotonic() - started)
