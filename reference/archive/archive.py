@@ -30,9 +30,10 @@ from reference.rules.ids import resource_id_chain
 from reference.rules.labels import NONE_EMPTY_ALL, Constraint, is_valid_label, is_visible
 from reference.rules.levels import LEVELS, Level
 from reference.rules.matching import Criterion, Matcher, compile_query, element_text
-from reference.rules.tags import IDENTIFIER_TAGS, main_tag_in_chain, main_tags_of
+from reference.rules.tags import IDENTIFIER_TAGS, is_main_tag_below, main_tag_in_chain, main_tags_of
 
 INDEX_FILE = "index.sqlite"
+MODALITIES_IN_STUDY = 0x00080061
 
 
 @dataclass(frozen=True)
@@ -326,9 +327,15 @@ class Archive:
             tag = matcher.criterion.tag
             main = main_tag_in_chain(row.level, tag)
             stored: str | None
+            if tag == MODALITIES_IN_STUDY and row.level is Level.STUDY:
+                if not self._modalities_in_study_match(row, matcher):
+                    return False
+                continue
             if main is not None:
                 owner = chain.get(main.level)
                 stored = None if owner is None else owner.main_tags.get(main.keyword)
+            elif is_main_tag_below(row.level, tag):
+                stored = None  # Orthanc: a main tag of a lower level never matches (observed 1.12.7)
             else:
                 if instance is None:
                     instance = self._representative_instance(row)
@@ -341,6 +348,19 @@ class Archive:
             if not matcher.matches(stored):
                 return False
         return True
+
+    def _modalities_in_study_match(self, row: Row, matcher: Matcher) -> bool:
+        """ModalitiesInStudy at STUDY level (Orthanc computes it): some series' Modality equals one of
+        the `\\`-separated items (items are never wildcards)."""
+        wanted = {item for item in matcher.criterion.value.split("\\") if item}
+        if not matcher.case_sensitive:
+            wanted = {item.upper() for item in wanted}
+        for series_id in self._index.children(row.id):
+            series = self._index.get(series_id)
+            modality = series.main_tags.get("Modality") if series is not None else None
+            if modality is not None and (modality if matcher.case_sensitive else modality.upper()) in wanted:
+                return True
+        return False
 
     def _representative_instance(self, row: Row) -> Dataset | None:
         instances = self._index.instance_ids_under(row.id, row.level)

@@ -1,16 +1,18 @@
 """Pure C-FIND / `/tools/find` matching (FIND-5), no I/O.
 
 Strategy: a query is a tuple of `Criterion` (tag, VR, raw value). Each criterion compiles, once, into
-one `Matcher` chosen by the value's shape, in this order (as Orthanc's lookup does):
+one `Matcher` chosen by the value's shape, in this order (as Orthanc 1.12.7's `/tools/find` was
+observed to do):
   * empty value                      -> universal (matches anything, even a missing value)
-  * contains `\\`                     -> list: equal to one of the items
+  * contains `\\`                     -> list: equal to one of the items (items are never wildcards)
   * DA / TM / DT containing `-`      -> inclusive range, compared as strings (`a-b`, `a-`, `-b`)
-  * contains `*` or `?` on a string VR (AE CS LO LT PN SH ST UC UR UT) -> wildcard
-  * otherwise                        -> equality
-A `*` or `?` in a UI (UID) key is never a wildcard: `compile_criterion` raises `QueryError`, which the
-REST API maps to 400 and the DIMSE layer to 0xC000 (never a widened match). Case: insensitive unless
-`case_sensitive` (tenants and `/tools/find` default to insensitive for every tag, UIDs included).
-A missing stored value matches only the universal matcher.
+  * contains `*` or `?` on a string VR (AE CS LO LT PN SH ST UC UR UT) -> wildcard (a lone `*` still
+    needs the value to be present)
+  * contains `*` or `?` on any other VR (UI, DA, IS...) -> `QueryError` (Orthanc: 400 "Wildcards are
+    not allowed"), which the DIMSE layer maps to 0xC000: a UID key is never widened
+  * otherwise                        -> equality (values are not trimmed, as Orthanc)
+Case: insensitive unless `case_sensitive` (tenants and `/tools/find` default to insensitive for every
+tag, UIDs included). A missing stored value matches only the universal matcher.
 """
 
 from __future__ import annotations
@@ -95,24 +97,21 @@ def compile_criterion(criterion: Criterion, *, case_sensitive: bool = False,
                       case_sensitive_pn: bool | None = None) -> Matcher:
     """Compile one criterion; QueryError for a wildcard in a UID key. `case_sensitive_pn` overrides
     the case rule for PN keys (Orthanc's main server: case-sensitive except PN, `CaseSensitivePN`)."""
-    raw = criterion.value.strip()
+    raw = criterion.value
     vr = criterion.vr
     if vr == "PN" and case_sensitive_pn is not None:
         case_sensitive = case_sensitive_pn
-    if vr == "UI" and ("*" in raw or "?" in raw):
-        raise QueryError(f"wildcards are not allowed on UID key {criterion.keyword} ({raw!r})")
     if not raw:
         return Matcher(criterion, MatchKind.UNIVERSAL, case_sensitive)
     value = _norm(raw, case_sensitive)
     if "\\" in value:
-        items = tuple(item.strip() for item in value.split("\\"))
-        return Matcher(criterion, MatchKind.LIST, case_sensitive, items=items)
+        return Matcher(criterion, MatchKind.LIST, case_sensitive, items=tuple(value.split("\\")))
     if vr in RANGE_VRS and "-" in value:
         low, _, high = value.partition("-")
-        return Matcher(criterion, MatchKind.RANGE, case_sensitive, items=(low.strip(), high.strip()))
-    if vr in WILDCARD_VRS and ("*" in value or "?" in value):
-        if value == "*":
-            return Matcher(criterion, MatchKind.UNIVERSAL, case_sensitive)
+        return Matcher(criterion, MatchKind.RANGE, case_sensitive, items=(low, high))
+    if "*" in value or "?" in value:
+        if vr not in WILDCARD_VRS:
+            raise QueryError(f"wildcards are not allowed on {criterion.keyword} (VR {vr}): {raw!r}")
         return Matcher(criterion, MatchKind.WILDCARD, case_sensitive, pattern=_wildcard_regex(value))
     return Matcher(criterion, MatchKind.EQUAL, case_sensitive, items=(value,))
 

@@ -120,6 +120,11 @@ def main_tag_in_chain(level: Level, tag: int) -> MainTag | None:
     return None
 
 
+def is_main_tag_below(level: Level, tag: int) -> bool:
+    """Whether `tag` is a main tag of a level below `level` (e.g. SeriesNumber for a study)."""
+    return any(m.tag == tag and m.level.depth > level.depth for m in MAIN_TAGS)
+
+
 def parse_tag(name: str) -> int | None:
     """A tag from a keyword (`PatientID`) or `gggg,eeee` hex (as the plugin sends to /tools/find)."""
     text = name.strip()

@@ -196,9 +196,15 @@ def test_find_matching_main_parent_and_file_tags(seeded: Archive) -> None:
     assert study_uids(seeded.find(ST, [Criterion(0x00080020, "DA", "20240101-20240228")])) == ["1.1", "2.1"]
     found = seeded.find(SE, [Criterion(0x00080060, "CS", "CT\\US"), Criterion(0x0020000D, "UI", "1.1\\4.1")])
     assert sorted(r.main_tags["SeriesInstanceUID"] for r in found) == ["1.1.1", "4.1.1"]
-    # ModalitiesInStudy is not a main tag: read from an instance of the study (FIND-5 non-main tags)
-    by_file = seeded.find(ST, [Criterion(0x00080060, "CS", "MR")])
-    assert study_uids(by_file) == ["2.1"]
+    # Observed on Orthanc 1.12.7 /tools/find: a tag that is no main tag is read from an instance file;
+    # a main tag of a lower level (Modality for a study) never matches; ModalitiesInStudy is computed.
+    ct_storage = seeded.find(ST, [Criterion(0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.2")])
+    assert study_uids(ct_storage) == ["1.1", "2.1", "3.1", "4.1"]
+    assert seeded.find(ST, [Criterion(0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.4")]) == []
+    assert seeded.find(ST, [Criterion(0x00080060, "CS", "MR")]) == []
+    in_study = seeded.find(ST, [Criterion(0x00080061, "CS", "MR\\us")])
+    assert study_uids(in_study) == ["2.1", "4.1"]
+    assert seeded.find(ST, [Criterion(0x00080061, "CS", "M*")]) == []
     with pytest.raises(QueryError):
         seeded.find(ST, [Criterion(0x0020000D, "UI", "1.*")])
 

@@ -105,8 +105,25 @@ def test_wildcards_in_uid_keys_are_refused_never_widened(query: str) -> None:
         compile_criterion(Criterion(STUDY_UID, "UI", query))
 
 
-def test_wildcard_chars_on_non_string_vr_are_literal() -> None:
-    assert not match(STUDY_DATE, "DA", "2024*", "20240115")
+@pytest.mark.parametrize(("tag", "vr", "query"), [(STUDY_DATE, "DA", "2024*"), (0x00200013, "IS", "3*")])
+def test_wildcards_on_non_string_vrs_are_refused(tag: int, vr: str, query: str) -> None:
+    # Orthanc 1.12.7 /tools/find: 400 "Wildcards are not allowed on tag 0008,0020".
+    with pytest.raises(QueryError):
+        compile_criterion(Criterion(tag, vr, query))
+
+
+def test_list_items_are_never_wildcards_not_even_in_uids() -> None:
+    # Orthanc 1.12.7: PatientID "P*\\x" and StudyInstanceUID "1.2.3*\\x" match nothing, no error.
+    assert not match(PATIENT_ID, "LO", "P*\\x", "P1")
+    assert not match(STUDY_UID, "UI", "1.2.3*\\x", "1.2.3")
+
+
+def test_lone_star_needs_a_value_and_values_are_not_trimmed() -> None:
+    # Orthanc 1.12.7: InstitutionName "*" does not match a study without InstitutionName;
+    # StudyDate "20240102 " (trailing space) matches nothing.
+    assert not match(0x00080080, "LO", "*", None)
+    assert match(0x00080080, "LO", "*", "")
+    assert not match(STUDY_DATE, "DA", "20240102 ", "20240102")
 
 
 def test_empty_query_is_universal_even_for_missing_values() -> None:
@@ -123,10 +140,10 @@ def test_missing_value_never_matches_a_real_key() -> None:
 def test_compile_query_drops_universal_and_matches_all() -> None:
     matchers = compile_query([Criterion(PATIENT_ID, "LO", ""), Criterion(MODALITY, "CS", "CT"),
                               Criterion(PATIENT_NAME, "PN", "*")])
-    assert [m.kind for m in matchers] == [MatchKind.EQUAL]
-    assert matches_all(matchers, {MODALITY: "CT"})
-    assert not matches_all(matchers, {MODALITY: "MR"})
-    assert not matches_all(matchers, {})
+    assert [m.kind for m in matchers] == [MatchKind.EQUAL, MatchKind.WILDCARD]
+    assert matches_all(matchers, {MODALITY: "CT", PATIENT_NAME: "X"})
+    assert not matches_all(matchers, {MODALITY: "MR", PATIENT_NAME: "X"})
+    assert not matches_all(matchers, {MODALITY: "CT"})
 
 
 def test_criteria_from_identifier() -> None:
