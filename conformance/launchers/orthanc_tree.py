@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import platform
+import pwd
 import re
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -260,15 +261,33 @@ def build_mode() -> str:
         return "root"
     userns = shutil.which("unshare") is not None and subprocess.run(
         ["unshare", "--user", "--map-root-user", "true"], capture_output=True, check=False).returncode == 0
-    if userns and shutil.which("newuidmap"):
+    if userns and shutil.which("newuidmap") and _has_subordinate_ids():
         return "unshare"
     if shutil.which("fakechroot") and shutil.which("fakeroot"):
         return "fakechroot"
     raise ProvisionError(
         "cannot build a Debian tree without root here: unprivileged user namespaces are unavailable "
-        "(`unshare --user` failed or newuidmap/uidmap is missing) and fakechroot/fakeroot are not installed. "
-        "Run once as root, install uidmap and enable user namespaces, or install fakechroot and fakeroot."
+        "(`unshare --user` failed, newuidmap/uidmap is missing, or this user has no range in /etc/subuid "
+        "and /etc/subgid) and fakechroot/fakeroot are not installed. Run once as root, set up uidmap and "
+        "subordinate ids, or install fakechroot and fakeroot."
     )
+
+
+def _has_subordinate_ids(tables: tuple[str, ...] = ("/etc/subuid", "/etc/subgid"),
+                         uid: int | None = None) -> bool:
+    """Whether the user has ranges in /etc/subuid and /etc/subgid (mmdebstrap's unshare mode needs them)."""
+    uid = os.getuid() if uid is None else uid
+    names = {str(uid)}
+    with suppress(KeyError):
+        names.add(pwd.getpwuid(uid).pw_name)
+    for table in tables:
+        try:
+            owners = {line.split(":", 1)[0] for line in Path(table).read_text().splitlines() if ":" in line}
+        except OSError:
+            return False
+        if not owners & names:
+            return False
+    return True
 
 
 def mmdebstrap_command(suite: str, target: Path, plat: Platform, mode: str,

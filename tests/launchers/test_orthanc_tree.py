@@ -181,3 +181,14 @@ def test_run_command_uses_the_trees_loader_and_dictionary(tmp_path: Path) -> Non
     assert str(tree.root / "usr/lib/orthanc") in argv[2].split(":")
     assert argv[3:] == [str(tree.root / BINARY_RELPATH), "/w/orthanc.json", "--verbose"]
     assert tree.environment()["DCMDICTPATH"] == str(tree.root / "usr/share/dcmtk/dicom.dic")
+
+
+def test_subordinate_ids_are_needed_for_unshare_mode(tmp_path: Path) -> None:
+    subuid, subgid = tmp_path / "subuid", tmp_path / "subgid"
+    subuid.write_text("alice:100000:65536\n1234:165536:65536\n")
+    subgid.write_text("alice:100000:65536\n")
+    tables = (str(subuid), str(subgid))
+    assert not orthanc_tree._has_subordinate_ids(tables, uid=1234)  # in subuid by number, not in subgid
+    subgid.write_text("alice:100000:65536\n1234:165536:65536\n")
+    assert orthanc_tree._has_subordinate_ids(tables, uid=1234)
+    assert not orthanc_tree._has_subordinate_ids((str(tmp_path / "missing"), str(subgid)), uid=1234)
