@@ -24,6 +24,8 @@ PROBE_AET = "MTDICOM-PROBE"
 SUCCESS = 0x0000
 _FIRST_PAUSE_S = 0.02
 _MAX_PAUSE_S = 0.25
+_PROBE_TIMEOUT_S = 2.0
+_MIN_PROBE_TIMEOUT_S = 0.2
 
 
 class ReadinessError(RuntimeError):
@@ -93,12 +95,13 @@ def wait_ready(
     while True:
         reason = alive()
         if reason is not None:
-            raise ReadinessError(f"the server stopped before it was ready: {reason}")
+            raise ReadinessError(f"the server cannot become ready: {reason}")
         if system is None:
             system = fetch_system(http_url)
         if system is not None:
             for name, listener in list(pending.items()):
-                if echo_status(listener) == SUCCESS:
+                probe_timeout = min(_PROBE_TIMEOUT_S, max(_MIN_PROBE_TIMEOUT_S, give_up - time.monotonic()))
+                if echo_status(listener, probe_timeout) == SUCCESS:
                     del pending[name]
         if system is not None and not pending:
             return system

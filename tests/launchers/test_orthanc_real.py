@@ -5,6 +5,7 @@ These FAIL (never skip) when a tree cannot be provisioned: CI runs them.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,6 +76,19 @@ def test_a_failed_start_raises_with_the_log_tail(
         tmp_path: Path, processes_mentioning: Callable[[str], list[int]]) -> None:
     # An option of the wrong type: the plugin refuses it and Orthanc exits at start-up.
     spec = TargetSpec(tenants=[TenantSpec("T", ("t",))], options={"DicomScpTimeout": "not a number"})
-    with pytest.raises(LaunchError, match=r"did not start: .*(exited|stopped)[\s\S]*last lines of"):
+    with pytest.raises(LaunchError, match=r"did not start: .*ready: exited[\s\S]*last lines of"):
         start_target("orthanc", spec, tmp_path, deadline_s=60)
+    assert processes_mentioning(str(tmp_path)) == []
+
+
+def test_a_tenant_port_already_taken_fails_fast_with_orthancs_own_words(
+        tmp_path: Path, processes_mentioning: Callable[[str], list[int]]) -> None:
+    """Orthanc keeps running when a tenant cannot bind (CFG-3); the launcher reads that in the log."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        spec = TargetSpec(tenants=[TenantSpec("A", ("a",), port=taken), TenantSpec("B", ("b",))])
+        with pytest.raises(LaunchError, match=rf"cannot become ready: .*already in use.*port = {taken}"):
+            start_target("orthanc", spec, tmp_path, deadline_s=300)
     assert processes_mentioning(str(tmp_path)) == []

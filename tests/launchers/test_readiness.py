@@ -109,7 +109,7 @@ def test_no_http_answer_is_reported(scps: list[ThreadedAssociationServer]) -> No
 
 def test_a_dead_server_is_reported_at_once(http_url: str) -> None:
     rounds: list[frozenset[str]] = []
-    with pytest.raises(ReadinessError, match="stopped before it was ready: exited with code 3"):
+    with pytest.raises(ReadinessError, match="cannot become ready: exited with code 3"):
         wait_ready(http_url, {"tenant X": Listener("X", free_ports(1)[0])}, deadline_s=60,
                    alive=lambda: "exited with code 3", on_round=rounds.append)
     assert rounds == []
