@@ -12,7 +12,8 @@ Only the SOP classes of ACL-4 are offered: Verification, Patient/Study Root FIND
 C-GET, worklist and storage commitment contexts are rejected at negotiation.
 
 Robustness invariant (ISO-2): ``DicomScpTimeout`` bounds the ACSE, DIMSE and network waits of every
-association, so a silent, truncated or malformed peer is dropped within it; pynetdicom answers a
+association and every blocking socket read or write (``ListenerServer.get_request``), so a silent,
+truncated or malformed peer is dropped within it; pynetdicom answers a
 malformed PDU with an A-ABORT; an exception in a handler becomes a failure status or an abort of that
 association only, never the end of the listener.
 """
@@ -20,6 +21,7 @@ association only, never the end of the listener.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any, cast
 
@@ -118,6 +120,16 @@ class ListenerServer(ThreadedAssociationServer):
 
     daemon_threads = True
     context: ListenerContext
+
+    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
+        """Accept, and bound every blocking read and write of the peer's socket by DicomScpTimeout.
+
+        pynetdicom reads a PDU with a blocking ``recv`` once its header has arrived: a peer that sends a
+        truncated or overflowing PDU would otherwise hold that association (and its threads) forever."""
+        client, address = super().get_request()
+        timeout = self.context.config.options.scp_timeout
+        client.settimeout(float(timeout) if timeout > 0 else None)
+        return client, address
 
 
 class ReferenceRequestHandler(RequestHandler):
