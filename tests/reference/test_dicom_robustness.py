@@ -139,7 +139,7 @@ def test_deeply_nested_identifier_gets_a_status(quick_server: ReferenceServer, n
             _, response = assoc.dimse.get_msg(block=True)
         finally:
             reactor._reactor_checkpoint.set()
-        assert response is None or int(response.Status) == Status.UNABLE_TO_PROCESS
+        assert response is None or response.Status == Status.UNABLE_TO_PROCESS
     finally:
         if assoc.is_established:
             assoc.release()
