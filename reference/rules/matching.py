@@ -75,8 +75,9 @@ class Matcher:
         value = _norm(stored.strip(), self.case_sensitive)
         if self.kind is MatchKind.LIST or self.kind is MatchKind.EQUAL:
             return value in self.items
-        if self.kind is MatchKind.RANGE:
+        if self.kind is MatchKind.RANGE:  # dates and times: compared as written, never case-folded
             low, high = self.items
+            value = stored.strip()
             if not value:
                 return False
             return (not low or value >= low) and (not high or value <= high)
@@ -107,7 +108,7 @@ def compile_criterion(criterion: Criterion, *, case_sensitive: bool = False,
     if "\\" in value:
         return Matcher(criterion, MatchKind.LIST, case_sensitive, items=tuple(value.split("\\")))
     if vr in RANGE_VRS and "-" in value:
-        low, _, high = value.partition("-")
+        low, _, high = raw.partition("-")
         return Matcher(criterion, MatchKind.RANGE, case_sensitive, items=(low, high))
     if "*" in value or "?" in value:
         if vr not in WILDCARD_VRS:
