@@ -100,13 +100,13 @@ class Reaper:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: dict[int, Stoppable] = {}
-        self._installed = False
+        self._at_exit = False
+        self._on_signals = False
 
     def register(self, thing: Stoppable) -> None:
         with self._lock:
             self._running[id(thing)] = thing
-            if not self._installed:
-                self._install()
+            self._install()
 
     def unregister(self, thing: Stoppable) -> None:
         with self._lock:
@@ -121,10 +121,12 @@ class Reaper:
             thing.stop(grace_s)
 
     def _install(self) -> None:
-        self._installed = True
-        atexit.register(self.stop_all)
-        if threading.current_thread() is not threading.main_thread():
-            return
+        if not self._at_exit:
+            self._at_exit = True
+            atexit.register(self.stop_all)
+        if self._on_signals or threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set from the main thread: try again next time
+        self._on_signals = True
         for signum in (signal.SIGTERM, signal.SIGHUP):
             if signal.getsignal(signum) is signal.SIG_DFL:
                 signal.signal(signum, self._on_signal)
