@@ -60,6 +60,7 @@ class _Pending:
     verdict: ex.Verdict = ex.Verdict.AS_EXPECTED
     message: str = ""
     duration: float = 0.0
+    item: pytest.Item | None = None
 
 
 @dataclass
@@ -267,7 +268,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if state is None or not state.active or item.get_closest_marker(CLAUSE_MARKER) is None:
         return
     report: pytest.TestReport = result.get_result()
-    pending = state.pending.setdefault(item.nodeid, _Pending())
+    pending = state.pending.setdefault(item.nodeid, _Pending(item=item))
     pending.duration += report.duration
     if _decides(report, pending):
         _grade_phase(item, report, call, state, pending)
@@ -325,6 +326,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         module.global_force_seed = previous
     if state is None or not state.active or state.listing_only:
         return
+    for pending in state.pending.values():  # tests the run was interrupted in (no teardown report)
+        if pending.item is not None:
+            pending.message = pending.message or f"run interrupted (exit status {int(exitstatus)})"
+            state.facts.append(_finalise(pending.item, pending))
+    state.pending.clear()
     finished = time.time()
     profile = config.getoption("hypothesis_profile", default=None)
     if profile is None:

@@ -156,3 +156,29 @@ def test_the_plugin_is_inert_without_conformance_tests(pytester: pytest.Pytester
     assert result.ret == pytest.ExitCode.OK
     assert not (pytester.path / "out").exists()
     result.stdout.no_fnmatch_line("*conformance: clauses*")
+
+
+def test_an_interrupted_run_still_writes_its_report(pytester: pytest.Pytester,
+                                                    read_report: ReadReport) -> None:
+    pytester.makepyfile(test_interrupt='''
+        import pytest
+
+        @pytest.mark.clause("ECHO-1")
+        def test_first():
+            pass
+
+        @pytest.mark.clause("ISO-2")
+        def test_interrupted():
+            raise KeyboardInterrupt
+
+        @pytest.mark.clause("ISO-1")
+        def test_never_run():
+            pass
+    ''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir", "out")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    tests = {t["nodeid"].split("::")[-1]: t for t in read_report()["tests"]}
+    assert tests["test_first"]["outcome"] == "PASS"
+    assert tests["test_interrupted"]["outcome"] == "ERROR"
+    assert tests["test_interrupted"]["message"] == "run interrupted (exit status 2)"
+    assert "test_never_run" not in tests
