@@ -122,7 +122,8 @@ def test_closed_port_is_not_connected() -> None:
 
 
 def _instance(sop_uid: str) -> Dataset:
-    return make_instance(InstanceSpec(patient_id="P", study_uid="1.2.9", series_uid="1.2.9.1", sop_uid=sop_uid))
+    spec = InstanceSpec(patient_id="P", study_uid="1.2.9", series_uid="1.2.9.1", sop_uid=sop_uid)
+    return make_instance(spec)
 
 
 def test_storage_scp_records_store_and_rejects_wrong_called_aet() -> None:
