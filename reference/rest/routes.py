@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reference.archive.archive import Archive, Resource
-from reference.config import ServerConfig, parse_modality
+from reference.config import ModalityConfig, ServerConfig, parse_modality
 from reference.errors import ArchiveError, ConfigError, InvalidDicomError
 from reference.modalities import ModalityRegistry
 from reference.rest.shapes import JsonObject, error_json, modality_json, resource_json, system_json
@@ -265,24 +265,32 @@ class RestApi:
             if _flag(r.query, "expand"):
                 return json_response({m.name: modality_json(m) for m in self.registry.all()})
             return json_response([m.name for m in self.registry.all()])
+        name = s[1]
+        if len(s) == 3 and s[2] == "configuration":
+            self._only(r.method, "GET")
+            return json_response(modality_json(self._modality(name)))
         if len(s) != 2:
             raise _unknown()
-        name = s[1]
-        if r.method == "GET":
-            modality = self.registry.get(name)
-            if modality is None:
-                raise _unknown()
-            return json_response(modality_json(modality))
+        if r.method == "GET":  # Orthanc lists the operations on the modality; only this one is served
+            self._modality(name)
+            return json_response(["configuration"])
         if r.method == "PUT":
             try:
                 modality = parse_modality(name, _json_body(r), name)
             except ConfigError as exc:
                 raise HttpError(400, "Bad file format", str(exc)) from None
             self.registry.put(modality)
-            return json_response({})
+            return Response(200, b"", "text/plain")
         if r.method == "DELETE":
-            if not self.registry.remove(name):
-                raise _unknown()
-            return json_response({})
+            self._modality(name)
+            self.registry.remove(name)
+            return Response(200, b"", "text/plain")
         raise HttpError(405, "Method not allowed")
+
+    def _modality(self, name: str) -> ModalityConfig:
+        modality = self.registry.get(name)
+        if modality is None:
+            raise HttpError(404, "Accessing an inexistent item",
+                            f"Unknown DICOM modality with symbolic name: {name}")
+        return modality
 

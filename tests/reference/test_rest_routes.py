@@ -25,17 +25,20 @@ from reference.rest.server import RestServer
 TIMEOUT = 30
 
 
-def orthanc_probe_instance() -> bytes:
+def orthanc_probe_instance(patient_id: str = "P1", study_uid: str = "1.2.3",
+                           charset: str | None = None) -> bytes:
     """The instance uploaded to real Orthanc 1.12.7 to record the expected answers below."""
     ds = Dataset()
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID("1.2.840.10008.5.1.4.1.1.2")
-    meta.MediaStorageSOPInstanceUID = UID("1.2.3.4.5")
+    meta.MediaStorageSOPInstanceUID = UID(f"{study_uid}.4.5")
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, "1.2.3.4.5"
-    ds.PatientID, ds.PatientName, ds.PatientBirthDate, ds.PatientSex = "P1", "Doe^John", "19700101", "M"
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.3", "1.2.3.4"
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, f"{study_uid}.4.5"
+    if charset is not None:
+        ds.SpecificCharacterSet = charset
+    ds.PatientID, ds.PatientName, ds.PatientBirthDate, ds.PatientSex = patient_id, "Doe^John", "19700101", "M"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, f"{study_uid}.4"
     ds.StudyDate, ds.StudyTime, ds.AccessionNumber = "20240102", "101010", "ACC1"
     ds.StudyDescription, ds.StudyID, ds.Modality = "desc", "S1", "CT"
     ds.SeriesNumber, ds.InstanceNumber, ds.SeriesDescription = 1, 3, "sdesc"
@@ -149,6 +152,15 @@ def test_resource_shapes_match_orthanc(rest: Rest, collection: str) -> None:
     expanded = rest("GET", f"/{collection}?expand").json()
     assert expanded == [got]
     assert rest("GET", f"/{collection}?expand=false").json() == [expected["ID"]]
+
+
+def test_latin1_values_are_decoded_and_ids_hash_utf8_as_orthanc(rest: Rest) -> None:
+    # Orthanc 1.12.7, same file: patient 27d1c20e-... with "PatientID" : "\u00c9\u00e9".
+    answer = upload(rest, orthanc_probe_instance("Éé", "1.2.9", charset="ISO_IR 100"))
+    assert answer["ParentPatient"] == "27d1c20e-4fc0b0a3-98c724d3-486cc867-ff2a5ebc"
+    assert answer["ParentStudy"] == "df6b9474-ff0a4e79-62e3a3ce-35c91b79-af9d36f6"
+    patient = rest("GET", f"/patients/{answer['ParentPatient']}").json()
+    assert patient["MainDicomTags"]["PatientID"] == "Éé"
 
 
 def test_unknown_resources_and_routes_are_404(rest: Rest) -> None:
@@ -287,6 +299,11 @@ def test_modalities(rest: Rest) -> None:                               # CFG-7 l
     assert expanded["new"]["AllowFind"] is True
     assert rest("PUT", "/modalities/bad", json={"AET": "X"}).status_code == 400
     assert rest("PUT", "/modalities/bad", data=b"nope").status_code == 400
-    assert rest("GET", "/modalities/new").json()["AET"] == "NEWAET"
-    assert rest("DELETE", "/modalities/new").status_code == 200
+    assert rest("GET", "/modalities/new/configuration").json()["AET"] == "NEWAET"
+    assert rest("GET", "/modalities/new").json() == ["configuration"]
+    deleted = rest("DELETE", "/modalities/new")
+    assert deleted.status_code == 200 and deleted.content == b""       # as Orthanc: empty body
     assert rest("GET", "/modalities/new").status_code == 404
+    assert rest("DELETE", "/modalities/new").status_code == 404
+    assert rest("PUT", "/modalities/str", json={"AET": "S", "Host": "127.0.0.1", "Port": "104"}).status_code \
+        == 200                                                          # Orthanc accepts a string port
