@@ -9,12 +9,12 @@ the admin API: the resource must exist at that level and be visible to the tenan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 
 from conformance.admin import AdminClient
 from conformance.dimse import DimseResult
 from conformance.model import NONE_EMPTY_ALL, NONE_EMPTY_UNLABELLED, Archive, Expectation, Level, ResourceKey
-from conformance.model.expected import TenantLike, visible
+from conformance.model.expected import TenantLike, expected_find, visible
 from conformance.scenarios import dataset_value
 from conformance.status import Status, describe
 from conformance.targets import TargetInfo
@@ -70,15 +70,15 @@ def external_problems(
 
 def find_problems(
     result: DimseResult,
-    level: Level,
     archive: Archive,
-    expect: Callable[[str], Expectation[ResourceKey]],
+    tenant: TenantLike,
+    level: Level,
+    keys: Mapping[str, str],
     options: Sequence[str],
     admin: AdminClient,
-    tenant: TenantLike,
 ) -> list[str]:
-    """Everything wrong with a C-FIND answer; ``expect(option)`` is the model's expectation per LBL-5."""
-    expectations = [expect(o) for o in options]
+    """Everything wrong with a C-FIND answer to ``keys`` at ``level`` (one try per LBL-5 option)."""
+    expectations = [expected_find(archive, tenant, level, keys, o) for o in options]
     problems = status_problems(result, any(e.failure_allowed for e in expectations))
     uids, shape = answered_uids(result, level)
     problems += shape

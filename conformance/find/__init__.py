@@ -1,0 +1,1 @@
+"""C-FIND through a tenant (SPEC section 6)."""
