@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
 from reference.rules.tags import keyword_of, parse_tag, vr_of
@@ -155,17 +156,33 @@ def _scalar_text(value: object) -> str:
     return "" if value is None else str(value).strip(" \x00")
 
 
+def _elements(identifier: Dataset) -> list[DataElement]:
+    """The elements of an identifier, decoded; QueryError if one cannot be decoded (a malformed
+    value must fail the query, never be skipped and so widen it)."""
+    elements: list[DataElement] = []
+    for tag in list(identifier.keys()):
+        try:
+            elements.append(identifier[tag])
+        except Exception as exc:  # pydicom decodes lazily: any decoding error lands here
+            raise QueryError(f"cannot decode element {tag}: {exc}") from None
+    return elements
+
+
 def criteria_from_identifier(identifier: Dataset, *, charset_is_filter: bool = True) -> tuple[Criterion, ...]:
     """The criteria of a C-FIND identifier: every element with a non-empty string value except
-    QueryRetrieveLevel (and SpecificCharacterSet when `charset_is_filter` is false, FIND-7)."""
+    QueryRetrieveLevel (and SpecificCharacterSet when `charset_is_filter` is false, FIND-7).
+    QueryError if an element cannot be decoded."""
     criteria: list[Criterion] = []
-    for element in identifier:
+    for element in _elements(identifier):
         tag = int(element.tag)
         if tag == QUERY_RETRIEVE_LEVEL or element.tag.is_private or element.tag.element == 0:
             continue
         if tag == SPECIFIC_CHARACTER_SET and not charset_is_filter:
             continue
-        text = element_text(identifier, tag)
+        try:
+            text = element_text(identifier, tag)
+        except Exception as exc:
+            raise QueryError(f"cannot decode {element.keyword or element.tag}: {exc}") from None
         if text:
             criteria.append(Criterion(tag, element.VR if element.VR != "UN" else vr_of(tag), text))
     return tuple(criteria)
@@ -173,7 +190,8 @@ def criteria_from_identifier(identifier: Dataset, *, charset_is_filter: bool = T
 
 def requested_tags(identifier: Dataset) -> tuple[int, ...]:
     """Every tag present in a C-FIND identifier (the keys the caller wants back, FIND-6)."""
-    return tuple(int(e.tag) for e in identifier if not e.tag.is_private and e.tag.element != 0)
+    tags = list(identifier.keys())  # iterating a Dataset would decode every element
+    return tuple(int(tag) for tag in tags if not tag.is_private and tag.element != 0)
 
 
 def criteria_from_rest(query: Mapping[str, object]) -> tuple[Criterion, ...]:

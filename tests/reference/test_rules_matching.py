@@ -163,6 +163,18 @@ def test_criteria_from_identifier() -> None:
     assert set(requested_tags(ds)) == {0x00080052, 0x00080005, PATIENT_ID, STUDY_UID, STUDY_DATE, 0x00080061}
 
 
+def test_undecodable_identifier_element_fails_the_query() -> None:
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    # A US value whose length is not a multiple of 2 cannot be decoded.
+    ds._dict[Tag(0x00540081)] = RawDataElement(Tag(0x00540081), "US", 3, b"\x01\x02\x03", 0, False, True)
+    with pytest.raises(QueryError):
+        criteria_from_identifier(ds)
+
+
 def test_criteria_from_rest_accepts_keywords_and_hex_tags() -> None:
     criteria = criteria_from_rest({"PatientID": "P1", "0020,000d": "1.2.3"})
     assert [(c.tag, c.vr) for c in criteria] == [(PATIENT_ID, "LO"), (STUDY_UID, "UI")]
