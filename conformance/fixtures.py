@@ -76,6 +76,12 @@ def _external_check(plan: TargetPlan) -> None:
         raise TargetStartError(f"no tenant of the external target answers C-ECHO: {', '.join(silent)}")
 
 
+def _register_suite_modalities(client: AdminClient, scp: StorageSCP) -> None:
+    """An external target learns the suite's AETs through ``PUT /modalities`` (read live, CFG-7)."""
+    client.put_modality(SCP_MODALITY, scp.aet, scp.host, scp.port)
+    client.put_modality(QUERY_AET, QUERY_AET, "127.0.0.1", scp.port, AllowFind=True, AllowMove=True)
+
+
 @pytest.fixture(scope="session")
 def target_plan(pytestconfig: pytest.Config) -> TargetPlan:
     """What the options asked for (validated at configure time)."""
@@ -97,8 +103,12 @@ def target(pytestconfig: pytest.Config, target_plan: TargetPlan, _suite_scp: Sto
         _external_check(plan)
         version = None
         if plan.admin_url:
-            with contextlib.suppress(Exception):
-                version = str(AdminClient(plan.admin_url, timeout=10).system().get("Version"))
+            client = AdminClient(plan.admin_url, timeout=10)
+            try:
+                version = str(client.system().get("Version"))
+                _register_suite_modalities(client, _suite_scp)
+            finally:
+                client.close()
         info = TargetInfo(plan.impl, plan.host, plan.main_aet, plan.main_port, plan.admin_url, version,
                           plan.tenants, plan.options, plan.variants_claimed)
         pytestconfig.stash[TARGET_INFO_KEY] = info
@@ -161,14 +171,11 @@ def main_dimse(target: TargetInfo) -> DimseClient:
 def storage_scp(target: TargetInfo, _suite_scp: StorageSCP) -> StorageSCP:
     """The suite's C-MOVE destination, known to the target as DicomModalities.SUITESCP.
 
+    A managed target has it in its configuration; an external one gets it through REST when its
+    admin URL is known (else its configuration must list it).
+
     Session-scoped: filter what it received by your test's UIDs, or call ``clear()`` first.
     """
-    if target.impl == "external" and target.admin_url is not None:
-        client = AdminClient(target.admin_url)
-        try:
-            client.put_modality(SCP_MODALITY, _suite_scp.aet, _suite_scp.host, _suite_scp.port)
-        finally:
-            client.close()
     return _suite_scp
 
 
