@@ -5,7 +5,8 @@
         running.http_url, running.dicom_port, running.tenant_ports, running.version, running.config
 
 `impl`: `reference` (python -m reference), `orthanc` (Debian trixie, 1.12.x), `orthanc-1.13` (Debian sid),
-`orthanc-docker` (the same Debian package in a container; needs a Docker engine).
+`orthanc-docker` (the same Debian package in a container; needs a Docker engine), `orthanc-postgresql`
+(trixie's Orthanc with its PostgreSQL index plugin and a throw-away PostgreSQL server, both from Debian).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from conformance.launchers.running import LaunchError, RunningTarget
 from conformance.launchers.spec import ModalitySpec, SpecError, TargetSpec, TenantSpec
 
-IMPLS = ("reference", "orthanc", "orthanc-1.13", "orthanc-docker")
+IMPLS = ("reference", "orthanc", "orthanc-1.13", "orthanc-docker", "orthanc-postgresql")
 
 __all__ = ["IMPLS", "LaunchError", "ModalitySpec", "RunningTarget", "SpecError", "TargetSpec", "TenantSpec",
            "start_target"]
@@ -30,7 +31,7 @@ def start_target(impl: str, spec: TargetSpec, workdir: Path | str, deadline_s: f
         from conformance.launchers.reference import DEFAULT_DEADLINE_S, start_reference
 
         return start_reference(spec, workdir, deadline_s or DEFAULT_DEADLINE_S)
-    if impl in ("orthanc", "orthanc-1.13"):
+    if impl in ("orthanc", "orthanc-1.13", "orthanc-postgresql"):
         from conformance.launchers.orthanc_native import DEFAULT_DEADLINE_S as native_deadline
         from conformance.launchers.orthanc_native import start_orthanc
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.launchers.config import build_config
 from conformance.launchers.orthanc_tree import SUITE_SERIES, OrthancTree, provision
@@ -21,7 +21,11 @@ from conformance.launchers.readiness import ReadinessError, spec_listeners, wait
 from conformance.launchers.running import LaunchError, RunningTarget, write_json_atomically
 from conformance.launchers.spec import TargetSpec, check_spec
 
-IMPL_SUITES = {"orthanc": "trixie", "orthanc-1.13": "sid"}
+# impl -> kind of Debian tree (orthanc_tree.split_kind)
+if TYPE_CHECKING:
+    from conformance.launchers.postgres import PostgresServer
+
+IMPL_SUITES = {"orthanc": "trixie", "orthanc-1.13": "sid", "orthanc-postgresql": "trixie+postgresql"}
 DEFAULT_DEADLINE_S = 90.0
 _PORT_RETRIES = 2
 
@@ -32,13 +36,24 @@ def start_orthanc(impl: str, spec: TargetSpec, workdir: Path, deadline_s: float 
         raise LaunchError(f"unknown native Orthanc impl {impl!r}; known: {', '.join(IMPL_SUITES)}")
     check_spec(spec)
     tree = provision(IMPL_SUITES[impl]).tree
+    workdir = workdir.resolve()
+    database = None
+    if tree.manifest.flavour == "postgresql":
+        from conformance.launchers.postgres import PostgresServer
+
+        database = PostgresServer(tree, workdir, deadline_s)
     chose_every_port = not any(spec.ports().values())
-    for attempt in range(_PORT_RETRIES + 1):
-        try:
-            return _start_once(impl, tree, spec, workdir, deadline_s, verbose)
-        except _PortTaken:
-            if attempt == _PORT_RETRIES or not chose_every_port:
-                raise
+    try:
+        for attempt in range(_PORT_RETRIES + 1):
+            try:
+                return _start_once(impl, tree, spec, workdir, deadline_s, verbose, database)
+            except _PortTaken:
+                if attempt == _PORT_RETRIES or not chose_every_port:
+                    raise
+    except BaseException:
+        if database is not None:
+            database.stop()
+        raise
     raise AssertionError("unreachable")
 
 
@@ -46,32 +61,37 @@ class _PortTaken(LaunchError):
     pass
 
 
-def write_orthanc_config(tree: OrthancTree, spec: TargetSpec,
-                         workdir: Path) -> tuple[TargetSpec, dict[str, Any], Path]:
+def write_orthanc_config(tree: OrthancTree, spec: TargetSpec, workdir: Path,
+                         database: PostgresServer | None = None) -> tuple[TargetSpec, dict[str, Any], Path]:
     """Bind the ports, build the configuration and write it to `<workdir>/orthanc.json`."""
     bound = bind_spec_ports(spec)
     storage = workdir / "storage"
     storage.mkdir(parents=True, exist_ok=True)
     config = build_config(bound, storage, tree.plugin_path)
+    if database is not None:
+        config["Plugins"].append(str(database.index_plugin()))
+        config["PostgreSQL"] = database.config_section()
     config_path = workdir / "orthanc.json"
     write_json_atomically(config_path, config)
     return bound, config, config_path
 
 
 def _start_once(impl: str, tree: OrthancTree, spec: TargetSpec, workdir: Path, deadline_s: float,
-                verbose: bool) -> RunningTarget:
-    workdir = workdir.resolve()
-    bound, config, config_path = write_orthanc_config(tree, spec, workdir)
+                verbose: bool, database: PostgresServer | None) -> RunningTarget:
+    bound, config, config_path = write_orthanc_config(tree, spec, workdir, database)
     started = time.monotonic()
     process = ManagedProcess(tree.command(config_path, verbose), workdir / "orthanc.log",
                              env=tree.environment(), cwd=workdir)
-    running = RunningTarget(impl, bound, config, {}, workdir, process.log_path, lambda: _stop(process),
-                            process.pid)
+    running = RunningTarget(impl, bound, config, {}, workdir, process.log_path,
+                            lambda: _stop(process, database), process.pid)
     try:
         system = wait_ready(running.http_url, spec_listeners(bound.main_aet, bound.dicom_port,
                                                              running.tenant_ports),
                             deadline_s, alive=lambda: process.alive() or port_in_use(process.log_path))
-        check_system(system, tree, IMPL_SUITES[impl])
+        check_system(system, tree, tree.manifest.suite)
+        if database is not None and "PostgreSQLIndex" not in str(system.get("DatabaseBackendPlugin")):
+            backend = system.get("DatabaseBackendPlugin")
+            raise LaunchError(f"Orthanc does not use the PostgreSQL index: DatabaseBackendPlugin={backend!r}")
     except (ReadinessError, LaunchError) as error:
         process.stop()
         tail = process.log_tail()
@@ -105,5 +125,9 @@ def check_system(system: dict[str, Any], tree: OrthancTree, suite: str) -> None:
         raise LaunchError(f"Debian {suite} now ships Orthanc {version}, not the expected {series}.x")
 
 
-def _stop(process: ManagedProcess) -> None:
-    process.stop()
+def _stop(process: ManagedProcess, database: PostgresServer | None = None) -> None:
+    try:
+        process.stop()
+    finally:
+        if database is not None:
+            database.stop()

@@ -6,6 +6,8 @@ Strategy.
   built in a hidden sibling `.build-<suite>-*` directory and renamed into place only once complete, so a
   killed build never leaves something that looks like a tree; the next build (holding the lock) removes
   such leftovers. A tree counts only if its manifest names it and its loader and plugin exist.
+- A tree kind is a suite, optionally with a flavour adding packages: `trixie+postgresql` also holds
+  orthanc-postgresql and a PostgreSQL server. Everything below says `<suite>` for the kind.
 - One lock file per suite (`<cache>/<suite>.lock`, `flock`) serialises builds: a second process waits,
   then finds the tree the first one built and reuses it.
 - The version is read from the tree's own dpkg database (`var/lib/dpkg/status`), so nothing of the host
@@ -40,6 +42,8 @@ BINARY_RELPATH = "usr/sbin/Orthanc"
 DICOM_DICT_RELPATH = "usr/share/dcmtk/dicom.dic"
 # Which Orthanc series each Debian suite is expected to ship (checked against GET /system).
 SUITE_SERIES = {"trixie": "1.12", "sid": "1.13"}
+# Extra packages per flavour (the part after "+" in a tree kind).
+FLAVOURS: dict[str, tuple[str, ...]] = {"": (), "postgresql": ("orthanc-postgresql", "postgresql")}
 # Suites whose Release files may be past Valid-Until on a mirror snapshot.
 _NO_VALID_UNTIL = {"sid"}
 LOCK_WAIT_S = 1200.0
@@ -83,6 +87,7 @@ class Manifest:
     built_at: str
     build_seconds: float
     build_mode: str
+    flavour: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,22 +151,33 @@ def upstream_version(debian_version: str) -> str:
     return match.group(0)
 
 
-def find_tree(suite: str, cache: Path | None = None) -> OrthancTree | None:
-    """The newest complete cached tree for the suite, or None."""
+def split_kind(kind: str) -> tuple[str, str]:
+    """`trixie+postgresql` -> (`trixie`, `postgresql`); ProvisionError for an unknown suite or flavour."""
+    suite, _, flavour = kind.partition("+")
+    if suite not in SUITE_SERIES:
+        raise ProvisionError(f"unknown suite {suite!r}; known: {', '.join(SUITE_SERIES)}")
+    if flavour not in FLAVOURS:
+        raise ProvisionError(f"unknown flavour {flavour!r}; known: {', '.join(f for f in FLAVOURS if f)}")
+    return suite, flavour
+
+
+def find_tree(kind: str, cache: Path | None = None) -> OrthancTree | None:
+    """The newest complete cached tree of this kind (`trixie`, `sid`, `trixie+postgresql`), or None."""
+    suite, flavour = split_kind(kind)
     cache = cache or cache_root()
     found: list[OrthancTree] = []
-    for manifest_path in cache.glob(f"{suite}-*/manifest.json"):
+    for manifest_path in cache.glob(f"{kind}-*/manifest.json"):
         try:
             manifest = Manifest(**json.loads(manifest_path.read_text()))
         except (OSError, ValueError, TypeError):
             continue
         tree = OrthancTree(manifest_path.parent, manifest)
-        if manifest.suite == suite and tree.is_complete():
+        if (manifest.suite, manifest.flavour) == (suite, flavour) and tree.is_complete():
             found.append(tree)
     return max(found, key=lambda t: t.manifest.built_at, default=None)
 
 
-Builder = Callable[[str, Path, Platform], str]  # (suite, empty target root, platform) -> build mode used
+Builder = Callable[[str, Path, Platform], str]  # (kind, empty target root, platform) -> build mode used
 
 
 @dataclass(frozen=True)
@@ -171,13 +187,13 @@ class ProvisionResult:
     seconds: float
 
 
-def provision(suite: str, cache: Path | None = None, builder: Builder | None = None,
+def provision(kind: str, cache: Path | None = None, builder: Builder | None = None,
               refresh: bool = False) -> ProvisionResult:
-    """The cached tree for `suite`, built first if missing (or if `refresh`)."""
+    """The cached tree of this kind (a suite, or `suite+flavour`), built first if missing (or `refresh`)."""
     started = time.monotonic()
     cache = cache or cache_root()
-    if suite not in SUITE_SERIES:
-        raise ProvisionError(f"unknown suite {suite!r}; known: {', '.join(SUITE_SERIES)}")
+    split_kind(kind)
+    suite = kind
     plat = host_platform()
     if not refresh and (tree := find_tree(suite, cache)) is not None:
         return ProvisionResult(tree, False, time.monotonic() - started)
@@ -222,9 +238,9 @@ def _build(suite: str, cache: Path, builder: Builder, plat: Platform) -> Orthanc
         version = installed_version(status.read_text()) if status.exists() else None
         if version is None:
             raise ProvisionError(f"the {suite} build finished without {PACKAGE} installed ({status})")
-        manifest = Manifest(suite, PACKAGE, version, upstream_version(version), plat.debian_arch,
-                            datetime.now(UTC).isoformat(timespec="seconds"),
-                            round(time.monotonic() - started, 2), mode)
+        manifest = Manifest(split_kind(suite)[0], PACKAGE, version, upstream_version(version),
+                            plat.debian_arch, datetime.now(UTC).isoformat(timespec="seconds"),
+                            round(time.monotonic() - started, 2), mode, split_kind(suite)[1])
         (work / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
         home = cache / f"{suite}-{version.replace(':', '_')}"
         if home.exists():  # refresh of the same version, or a tree whose files went missing
@@ -290,8 +306,9 @@ def _has_subordinate_ids(tables: tuple[str, ...] = ("/etc/subuid", "/etc/subgid"
     return True
 
 
-def mmdebstrap_command(suite: str, target: Path, plat: Platform, mode: str,
-                       packages: tuple[str, ...] = (PACKAGE,)) -> list[str]:
+def mmdebstrap_command(kind: str, target: Path, plat: Platform, mode: str) -> list[str]:
+    suite, flavour = split_kind(kind)
+    packages = (PACKAGE, *FLAVOURS[flavour])
     argv = ["mmdebstrap", "--variant=essential", f"--include={','.join(packages)}", f"--mode={mode}",
             f"--architectures={plat.debian_arch}"]
     if suite in _NO_VALID_UNTIL:
@@ -301,12 +318,12 @@ def mmdebstrap_command(suite: str, target: Path, plat: Platform, mode: str,
     return [*argv, mirror] if mirror else argv
 
 
-def mmdebstrap_builder(suite: str, target: Path, plat: Platform) -> str:
+def mmdebstrap_builder(kind: str, target: Path, plat: Platform) -> str:
     mode = build_mode()
-    argv = mmdebstrap_command(suite, target, plat, mode)
-    print(f"building the {suite} Orthanc tree: {' '.join(argv)}", file=sys.stderr)
+    argv = mmdebstrap_command(kind, target, plat, mode)
+    print(f"building the {kind} Orthanc tree: {' '.join(argv)}", file=sys.stderr)
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).splitlines()[-20:])
-        raise ProvisionError(f"mmdebstrap failed for {suite} (exit {done.returncode}):\n{tail}")
+        raise ProvisionError(f"mmdebstrap failed for {kind} (exit {done.returncode}):\n{tail}")
     return mode

@@ -35,8 +35,9 @@ class ManagedProcess:
     """One server process: started in its own process group, logging to `log_path`."""
 
     def __init__(self, argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, stop_signal: signal.Signals = signal.SIGTERM) -> None:
         self.argv = list(argv)
+        self.stop_signal = stop_signal
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
@@ -54,10 +55,10 @@ class ManagedProcess:
         return None if code is None else f"exited with code {code} (see {self.log_path})"
 
     def stop(self, grace_s: float = DEFAULT_GRACE_S) -> int | None:
-        """SIGTERM the group, SIGKILL it after `grace_s`; return the exit code. Idempotent."""
+        """Signal the group (SIGTERM unless told), SIGKILL it after `grace_s`; return the exit code."""
         try:
             if self._popen.poll() is None:
-                _signal_group(self.pid, signal.SIGTERM)
+                _signal_group(self.pid, self.stop_signal)
                 try:
                     self._popen.wait(timeout=grace_s)
                 except subprocess.TimeoutExpired:

@@ -192,3 +192,15 @@ def test_subordinate_ids_are_needed_for_unshare_mode(tmp_path: Path) -> None:
     subgid.write_text("alice:100000:65536\n1234:165536:65536\n")
     assert orthanc_tree._has_subordinate_ids(tables, uid=1234)
     assert not orthanc_tree._has_subordinate_ids((str(tmp_path / "missing"), str(subgid)), uid=1234)
+
+
+def test_a_flavour_is_its_own_tree_with_more_packages(tmp_path: Path) -> None:
+    plain = provision("trixie", tmp_path, FakeBuilder()).tree
+    with_pg = provision("trixie+postgresql", tmp_path, FakeBuilder()).tree
+    assert with_pg.home.name == "trixie+postgresql-1.12.7+dfsg-4" and with_pg.manifest.flavour == "postgresql"
+    assert find_tree("trixie", tmp_path) == plain and plain.manifest.flavour == ""
+    assert find_tree("trixie+postgresql", tmp_path) == with_pg
+    argv = mmdebstrap_command("trixie+postgresql", Path("/t"), host_platform("x86_64"), "root")
+    assert "--include=orthanc,orthanc-postgresql,postgresql" in argv and argv[-2:] == ["trixie", "/t"]
+    with pytest.raises(ProvisionError, match="unknown flavour 'mysql'"):
+        provision("trixie+mysql", tmp_path, FakeBuilder())
