@@ -11,9 +11,11 @@ checks that every tenant answers C-ECHO. Per-test fixtures (``dimse``, ``archive
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -194,6 +196,12 @@ def record_variant(request: pytest.FixtureRequest) -> RecordVariant:
         item.user_properties.append(("variant", {clause_id: alternative}))
 
     return record
+
+
+@pytest.fixture(scope="session")
+def model() -> ModuleType:
+    """The independent model of SPEC.md (``conformance.model``), for tests that prefer a fixture."""
+    return importlib.import_module("conformance.model")
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def checking_tenant(target_plan: TargetPlan, target: TargetInfo, storage_scp: St
         yield replace(tenant, port=running.tenant_ports[tenant.aet])
 
 
-@pytest.mark.clause("ACL-3")
+@pytest.mark.clause("ACL-3", "CFG-7")
 def test_any_called_aet_is_accepted_by_default(tenant: TenantInfo, target: TargetInfo) -> None:
     if _checks_called_aet(dict(target.options)):
         pytest.skip("this target sets DicomCheckCalledAet: true")

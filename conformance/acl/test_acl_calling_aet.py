@@ -61,7 +61,7 @@ def test_known_calling_aet_may_find(tenant: TenantInfo) -> None:
         f"C-FIND from the listed {QUERY_AET}: {expected_message(Status.SUCCESS, result.final_status)}")
 
 
-@pytest.mark.clause("ACL-2")
+@pytest.mark.clause("ACL-2", "CFG-7")
 def test_calling_aet_matches_modalities_case_insensitively_by_default(tenant: TenantInfo) -> None:
     result = _client(tenant, QUERY_AET.lower()).find(_study_query())
     assert result.final_status == Status.SUCCESS, (
