@@ -202,6 +202,8 @@ class DimseClient:
         assoc, result = self._open([(sop_class, syntaxes)])
         if assoc is None:
             return result
+        if self._context_id(assoc, sop_class) is None:  # the peer rejected the storage context
+            return self._close(assoc, result)
         crafted = sop_class_uid is not None or sop_instance_uid is not None or not (
             "SOPClassUID" in ds and "SOPInstanceUID" in ds)
         if crafted:
