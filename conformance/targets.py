@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import pytest
 
-IMPLS: tuple[str, ...] = ("reference", "orthanc", "orthanc-1.13", "orthanc-docker")
+IMPLS: tuple[str, ...] = ("reference", "orthanc", "orthanc-1.13", "orthanc-docker", "orthanc-postgresql")
 CONSTRAINTS: tuple[str, ...] = ("All", "Any", "None")
 LEVELS: tuple[str, ...] = ("Patient", "Study", "Series", "Instance")
 DEFAULT_STORE_LEVELS: tuple[str, ...] = ("Study", "Series", "Instance")  # CFG-6
@@ -48,6 +48,7 @@ CLAIMED_VARIANTS: Mapping[str, Mapping[str, str]] = {
     "orthanc": _ORTHANC_1_12_VARIANTS,
     "orthanc-1.13": {**_ORTHANC_1_12_VARIANTS, "FIND-7": "orthanc>=1.13", "LBL-5": "none-empty=unlabelled"},
     "orthanc-docker": _ORTHANC_1_12_VARIANTS,
+    "orthanc-postgresql": _ORTHANC_1_12_VARIANTS,  # Orthanc 1.12.7 with the PostgreSQL index plugin
 }
 
 
