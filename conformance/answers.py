@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from conformance.admin import AdminClient
-from conformance.dimse import DimseResult
+from conformance.dimse import DimseClient, DimseResult
 from conformance.model import NONE_EMPTY_ALL, NONE_EMPTY_UNLABELLED, Archive, Expectation, Level, ResourceKey
 from conformance.model.expected import TenantLike, expected_find, visible
 from conformance.scenarios import dataset_value
 from conformance.status import Status, describe
-from conformance.targets import TargetInfo
+from conformance.targets import QUERY_AET, TargetInfo, TenantInfo
 
 MAX_EXTERNAL_CHECKS = 50
 
@@ -26,6 +26,30 @@ def lbl5_options(target: TargetInfo) -> tuple[str, ...]:
     """LBL-5 alternatives to accept: the claimed one, else both."""
     claimed = target.variants_claimed.get("LBL-5")
     return (claimed,) if claimed else (NONE_EMPTY_ALL, NONE_EMPTY_UNLABELLED)
+
+
+def scp_timeout(target: TargetInfo) -> float:
+    """The target's DicomScpTimeout (CFG-7 default 30 s)."""
+    return float(target.options.get("DicomScpTimeout", 30))
+
+
+def hang_bound(target: TargetInfo) -> float:
+    """How long a client waits before calling an association hung (ISO-2): DicomScpTimeout + 3 s."""
+    return scp_timeout(target) + 3.0
+
+
+def client_for(tenant: TenantInfo, target: TargetInfo, timeout: float | None = None) -> DimseClient:
+    """A DIMSE client of ``tenant`` calling as the suite's query AET (listed in DicomModalities)."""
+    return DimseClient(tenant.host, tenant.port, tenant.aet, QUERY_AET, timeout=timeout or hang_bound(target))
+
+
+def one_per_constraint(tenants: Sequence[TenantInfo]) -> list[TenantInfo]:
+    """The first tenant with labels of each constraint (for tests that cost a timeout on Orthanc)."""
+    chosen: dict[str, TenantInfo] = {}
+    for t in tenants:
+        if t.labels:
+            chosen.setdefault(t.constraint, t)
+    return list(chosen.values()) or list(tenants[:1])
 
 
 def answered_uids(result: DimseResult, level: Level) -> tuple[list[str], list[str]]:

@@ -71,11 +71,14 @@ def dataset_values(ds: Dataset) -> dict[str, str]:
     return out
 
 
-def materialize(spec: ArchiveSpec, token: str, root: str) -> list[Dataset]:
-    """The datasets of an archive spec, with ``{P}``/``{U}`` filled in."""
+def materialize(
+    spec: ArchiveSpec, token: str, root: str, extra: Mapping[str, object] | None = None
+) -> list[Dataset]:
+    """The datasets of an archive spec, with ``{P}``/``{U}`` filled in; ``extra`` are more
+    ``InstanceSpec`` arguments for every instance (e.g. ``specific_character_set``)."""
     out: list[Dataset] = []
     for inst in spec.instances:
-        kwargs: dict[str, object] = {"referring_physician_name": None}
+        kwargs: dict[str, object] = {"referring_physician_name": None, **(extra or {})}
         for keyword, template in inst.values:
             name, kind = _SPEC_FIELDS[keyword]
             kwargs[name] = kind(render(template, token, root))
@@ -128,10 +131,12 @@ def delete_patients(admin: AdminClient, ids: Mapping[ResourceKey, str]) -> None:
 
 
 @contextmanager
-def seeded(admin: AdminClient, spec: ArchiveSpec) -> Iterator[Seeded]:
+def seeded(
+    admin: AdminClient, spec: ArchiveSpec, extra: Mapping[str, object] | None = None
+) -> Iterator[Seeded]:
     """Upload and label one example; delete it on exit, whatever happened."""
     token, root = fresh_names()
-    datasets = materialize(spec, token, root)
+    datasets = materialize(spec, token, root, extra)
     labels = {ResourceKey(level, render(t, token, root)): wanted for level, t, wanted in spec.labels}
     ids: dict[ResourceKey, str] = {}
     try:

@@ -185,6 +185,16 @@ def fixed_archive(
     return ArchiveSpec(spec.instances, tuple((lvl, u, rule(lvl, u)) for lvl in Level for u in spec.uids(lvl)))
 
 
+def split_labels(show: frozenset[str], hide: frozenset[str] | None) -> LabelRule:
+    """Resources whose identifier ends in ``.1`` get ``hide`` (when there is one), the others ``show``:
+    half the studies, series and (with 2 per series) instances hidden, every patient shown."""
+
+    def rule(_level: Level, uid: str) -> frozenset[str]:
+        return hide if hide is not None and uid.endswith(".1") else show
+
+    return rule
+
+
 def _keyed(keyword: str) -> Callable[[str], QueryKey]:
     def make(value: str) -> QueryKey:
         return QueryKey(keyword, value)
@@ -287,7 +297,7 @@ def move_queries(draw: st.DrawFn, spec: ArchiveSpec) -> QuerySpec:
     key = draw(
         st.one_of(
             st.builds(QueryKey, st.just(kw), st.sampled_from(own), st.sampled_from(CASES)),
-            st.lists(st.sampled_from(own), min_size=2, max_size=3, unique=True).map(
+            st.lists(st.sampled_from(own), min_size=2, max_size=3).map(
                 lambda xs: QueryKey(kw, "\\".join(xs))
             ),
         )

@@ -1,0 +1,1 @@
+"""C-MOVE through a tenant (SPEC section 7)."""
