@@ -64,11 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     prov = commands.add_parser("provision", help="build (or reuse) the Debian trees of real Orthanc")
-    prov.add_argument("suites", nargs="*", metavar="SUITE", help=f"default: {' '.join(SUITE_SERIES)}")
+    prov.add_argument("suites", nargs="*", metavar="KIND",
+                      help=f"a suite ({', '.join(SUITE_SERIES)}) or suite+postgresql; default: the suites")
     prov.add_argument("--refresh", action="store_true", help="rebuild even if a tree is cached")
     bench = commands.add_parser("bench", help="time provisioning (cold/warm) and start-up; print Markdown")
-    bench.add_argument("--suites", nargs="*", default=list(SUITE_SERIES), metavar="SUITE")
-    bench.add_argument("--impls", nargs="*", default=["orthanc", "orthanc-1.13", "reference"], choices=IMPLS)
+    bench.add_argument("--suites", nargs="*", default=[*SUITE_SERIES, "trixie+postgresql"], metavar="KIND")
+    bench.add_argument("--impls", nargs="*", choices=IMPLS,
+                       default=["orthanc", "orthanc-1.13", "orthanc-postgresql", "reference"])
     bench.add_argument("--runs", type=int, default=5)
     bench.add_argument("--output", type=Path, help="also write the report to this file")
     for name, help_text in (("run", "start a target and keep it running until Ctrl-C"),

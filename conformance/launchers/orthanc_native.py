@@ -1,4 +1,7 @@
-"""Real Orthanc from a provisioned Debian tree, run as a native subprocess (`orthanc`, `orthanc-1.13`).
+"""Real Orthanc from a provisioned Debian tree, run as a native subprocess.
+
+Impls: `orthanc` (trixie), `orthanc-1.13` (sid), `orthanc-postgresql` (trixie with the PostgreSQL index
+plugin and a throw-away PostgreSQL server, see postgres.py, started first and stopped last).
 
 Start: provision (or reuse) the suite's tree, choose free loopback ports, write the configuration and
 run the tree's Orthanc through the tree's own loader (no root, no chroot) in its own process group,
@@ -21,10 +24,10 @@ from conformance.launchers.readiness import ReadinessError, spec_listeners, wait
 from conformance.launchers.running import LaunchError, RunningTarget, write_json_atomically
 from conformance.launchers.spec import TargetSpec, check_spec
 
-# impl -> kind of Debian tree (orthanc_tree.split_kind)
 if TYPE_CHECKING:
     from conformance.launchers.postgres import PostgresServer
 
+# impl -> kind of Debian tree (orthanc_tree.split_kind)
 IMPL_SUITES = {"orthanc": "trixie", "orthanc-1.13": "sid", "orthanc-postgresql": "trixie+postgresql"}
 DEFAULT_DEADLINE_S = 90.0
 _PORT_RETRIES = 2
