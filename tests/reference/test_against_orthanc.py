@@ -1,0 +1,101 @@
+"""Differential test: one scripted scenario run against the reference server and real Orthanc 1.12.7.
+
+Both targets are started by the launchers (contract C) with the same tenants; the scenario stores through
+tenants and the main server, labels through REST, then records every tenant's C-FIND answers at every
+level and what every tenant's C-MOVE delivers. The two records must be equal. Marked ``orthanc``: it
+provisions (or reuses) a Debian trixie tree and FAILS when Orthanc cannot be started.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from pydicom import Dataset
+
+from conformance.dimse import DimseClient
+from conformance.launchers import start_target
+from conformance.launchers.spec import ModalitySpec, TargetSpec, TenantSpec
+from conformance.scp import StorageSCP
+from reference.rules.levels import LEVELS, Level
+
+pytestmark = pytest.mark.orthanc
+
+TENANTS = (
+    TenantSpec("T_A", ("a",), "All"),
+    TenantSpec("T_AB_ANY", ("a", "b"), "Any"),
+    TenantSpec("T_AB_ALL", ("a", "b"), "All"),
+    TenantSpec("T_NOT_A", ("a",), "None"),
+    TenantSpec("T_PS", ("b",), "All", ("Patient", "Series")),
+    TenantSpec("T_EMPTY", (), "All"),
+)
+KEYS = {Level.PATIENT: "PatientID", Level.STUDY: "StudyInstanceUID", Level.SERIES: "SeriesInstanceUID",
+        Level.INSTANCE: "SOPInstanceUID"}
+Record = dict[str, Any]
+
+
+def spec(dest_port: int) -> TargetSpec:
+    return TargetSpec(tenants=TENANTS,
+                      modalities={"suite": ModalitySpec("SUITE", port=1),
+                                  "dest": ModalitySpec("DEST", port=dest_port)},
+                      options={"DicomScpTimeout": 10})
+
+
+def query(level: Level, value: str = "") -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = level.dicom_name
+    setattr(ds, KEYS[level], value)
+    return ds
+
+
+def run_scenario(running: Any, scp: StorageSCP, net: Any) -> Record:
+    def dimse(aet: str) -> DimseClient:
+        port = running.dicom_port if aet == "ORTHANC" else running.tenant_ports[aet]
+        return DimseClient("127.0.0.1", port, aet, calling_aet="SUITE", timeout=20)
+
+    record: Record = {"store": {}, "find": {}, "move": {}}
+    stores = [("T_A", net.instance(1, 1, 1, 1)), ("T_A", net.instance(1, 1, 2, 1)),
+              ("T_PS", net.instance(1, 2, 1, 1)), ("T_PS", net.instance(2, 1, 1, 1)),
+              ("ORTHANC", net.instance(2, 2, 1, 1)), ("ORTHANC", net.instance(2, 2, 1, 2)),
+              ("T_AB_ANY", net.instance(1, 1, 1, 2))]
+    for aet, ds in stores:
+        record["store"][str(ds.SOPInstanceUID)] = dimse(aet).store(ds).final_status
+    # Labels through REST, on resources of several levels.
+    labelled = [(Level.STUDY, net.instance(2, 2, 1, 1), "b"), (Level.SERIES, net.instance(2, 2, 1, 1), "a"),
+                (Level.INSTANCE, net.instance(2, 2, 1, 2), "a"),
+                (Level.PATIENT, net.instance(1, 1, 1, 1), "a"), (Level.STUDY, net.instance(1, 2, 1, 1), "a")]
+    for level, ds, label in labelled:
+        resource_id = net.ids_of(ds)[level]
+        reply = requests.put(f"{running.http_url}/{level.plural}/{resource_id}/labels/{label}", timeout=10)
+        assert reply.status_code == 200, reply.text
+    for tenant in TENANTS:
+        for level in LEVELS:
+            result = dimse(tenant.aet).find(query(level))
+            record["find"][f"{tenant.aet} {level.dicom_name}"] = (
+                result.final_status, sorted(str(answer[KEYS[level]].value) for answer in result.matches))
+        scp.clear()
+        studies = sorted({str(ds.StudyInstanceUID) for _aet, ds in stores})
+        result = dimse(tenant.aet).move(query(Level.STUDY, "\\".join(studies)), "DEST")
+        record["move"][tenant.aet] = ([r.status for r in result.responses], sorted(scp.received_uids()))
+    return record
+
+
+def test_reference_and_orthanc_agree(tmp_path: Path, net: Any) -> None:
+    records: dict[str, Record] = {}
+    with StorageSCP(aet="DEST") as scp:
+        for impl in ("reference", "orthanc"):
+            with start_target(impl, spec(scp.port), tmp_path / impl) as running:
+                records[impl] = run_scenario(running, scp, net)
+    reference, orthanc = records["reference"], records["orthanc"]
+    for part in ("store", "find", "move"):
+        differences = {key: (reference[part].get(key), orthanc[part].get(key))
+                       for key in sorted(set(reference[part]) | set(orthanc[part]))
+                       if reference[part].get(key) != orthanc[part].get(key)}
+        assert differences == {}, f"{part}: reference vs orthanc differ"
+    # The scenario must not be trivial: at every level the tenants see different, non-empty sets.
+    for level in LEVELS:
+        seen = [tuple(uids) for key, (_status, uids) in reference["find"].items()
+                if key.endswith(level.dicom_name)]
+        assert any(seen) and len(set(seen)) > 1, level
