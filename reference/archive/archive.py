@@ -17,6 +17,7 @@ import io
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +63,7 @@ class Resource:
     main_tags: Mapping[str, str]            # keyword -> stored string value
     labels: frozenset[str]
     patient_main_tags: Mapping[str, str] = field(default_factory=dict)  # filled for studies
+    last_update: str = ""                   # when an instance was last added under it (UTC)
 
 
 @dataclass(frozen=True)
@@ -189,10 +191,11 @@ class Archive:
 
     def _index_new_instance(self, ds: Dataset, ids: ResourceIds,
                             wanted: Mapping[Level, frozenset[str]]) -> None:
+        now = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         with self._index.transaction():
             parent: str | None = None
             for level in LEVELS:
-                self._index.insert_if_absent(ids.of(level), level, parent, extract_main_tags(ds, level))
+                self._index.insert_if_absent(ids.of(level), level, parent, extract_main_tags(ds, level), now)
                 parent = ids.of(level)
             for level, values in wanted.items():
                 self._index.add_labels(ids.of(level), values)
@@ -206,7 +209,8 @@ class Archive:
             patient_tags = patient.main_tags if patient is not None else {}
         return Resource(level=row.level, id=row.id, parent=row.parent,
                         children=tuple(self._index.children(row.id)), main_tags=row.main_tags,
-                        labels=self._index.labels_of(row.id), patient_main_tags=patient_tags)
+                        labels=self._index.labels_of(row.id), patient_main_tags=patient_tags,
+                        last_update=row.last_update)
 
     def get(self, level: Level, resource_id: str) -> Resource | None:
         with self._lock:

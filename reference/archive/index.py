@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS resources (
     id TEXT PRIMARY KEY,
     level INTEGER NOT NULL,
     parent TEXT REFERENCES resources(id) ON DELETE CASCADE,
-    main_tags TEXT NOT NULL
+    main_tags TEXT NOT NULL,
+    last_update TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS resources_parent ON resources(parent);
 CREATE INDEX IF NOT EXISTS resources_level ON resources(level);
@@ -42,6 +43,7 @@ class Row:
     level: Level
     parent: str | None
     main_tags: Mapping[str, str]
+    last_update: str = ""          # Orthanc's LastUpdate format, UTC: 20261204T220637
 
 
 class Index:
@@ -70,21 +72,25 @@ class Index:
     # --- resources -------------------------------------------------------------------------------
 
     def insert_if_absent(self, resource_id: str, level: Level, parent: str | None,
-                         main_tags: Mapping[str, str]) -> bool:
-        """Insert a resource row unless it exists; True when inserted."""
+                         main_tags: Mapping[str, str], now: str) -> bool:
+        """Insert a resource row unless it exists (then only its LastUpdate moves); True if inserted."""
         cursor = self._db.execute(
-            "INSERT OR IGNORE INTO resources (id, level, parent, main_tags) VALUES (?, ?, ?, ?)",
-            (resource_id, level.depth, parent, json.dumps(dict(main_tags), sort_keys=True)))
-        return cursor.rowcount == 1
+            "INSERT OR IGNORE INTO resources (id, level, parent, main_tags, last_update) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (resource_id, level.depth, parent, json.dumps(dict(main_tags), sort_keys=True), now))
+        if cursor.rowcount == 1:
+            return True
+        self._db.execute("UPDATE resources SET last_update = ? WHERE id = ?", (now, resource_id))
+        return False
 
     def get(self, resource_id: str) -> Row | None:
-        row = self._db.execute("SELECT id, level, parent, main_tags FROM resources WHERE id = ?",
+        row = self._db.execute("SELECT id, level, parent, main_tags, last_update FROM resources WHERE id = ?",
                                (resource_id,)).fetchone()
         return None if row is None else _row(row)
 
     def rows_of_level(self, level: Level) -> list[Row]:
-        rows = self._db.execute("SELECT id, level, parent, main_tags FROM resources WHERE level = ? "
-                                "ORDER BY id", (level.depth,)).fetchall()
+        rows = self._db.execute("SELECT id, level, parent, main_tags, last_update FROM resources "
+                                "WHERE level = ? ORDER BY id", (level.depth,)).fetchall()
         return [_row(r) for r in rows]
 
     def ids_of_level(self, level: Level) -> list[str]:
@@ -137,7 +143,7 @@ class Index:
         return [r[0] for r in self._db.execute("SELECT DISTINCT label FROM labels ORDER BY label")]
 
 
-def _row(raw: tuple[str, int, str | None, str]) -> Row:
+def _row(raw: tuple[str, int, str | None, str, str]) -> Row:
     tags = json.loads(raw[3])
     return Row(id=raw[0], level=LEVELS[raw[1]], parent=raw[2],
-               main_tags={str(k): str(v) for k, v in tags.items()})
+               main_tags={str(k): str(v) for k, v in tags.items()}, last_update=raw[4])

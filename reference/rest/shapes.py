@@ -27,6 +27,7 @@ def resource_json(resource: Resource, *, file_size: int | None = None) -> JsonOb
     if resource.level in _CHILDREN_KEY:
         body[_CHILDREN_KEY[resource.level]] = list(resource.children)
         body["IsStable"] = True
+        body["LastUpdate"] = resource.last_update
     if resource.level is Level.STUDY:
         body["PatientMainDicomTags"] = dict(sorted(resource.patient_main_tags.items()))
     if resource.level is Level.SERIES:

@@ -6,6 +6,7 @@ Expected shapes and values were observed on Orthanc 1.12.7 (Debian trixie) with 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ ORTHANC_SHAPES: dict[str, dict[str, Any]] = {
                   "MainDicomTags": {"InstanceNumber": "3", "SOPInstanceUID": "1.2.3.4.5"}},
 }
 # Keys real Orthanc has that the reference leaves out (no stable meaning outside Orthanc's storage).
-NOT_SERVED = {"LastUpdate", "FileUuid"}
+NOT_SERVED = {"FileUuid"}
 ORTHANC_KEYS = {
     "patients": {"ID", "IsStable", "Labels", "LastUpdate", "MainDicomTags", "Studies", "Type"},
     "studies": {"ID", "IsStable", "Labels", "LastUpdate", "MainDicomTags", "ParentPatient",
@@ -148,6 +149,8 @@ def test_resource_shapes_match_orthanc(rest: Rest, collection: str) -> None:
         assert got[key] == value, key
     if collection == "instances":
         assert got["FileSize"] == len(data)
+    else:
+        assert re.fullmatch(r"\d{8}T\d{6}", got["LastUpdate"])
     assert rest("GET", f"/{collection}").json() == [expected["ID"]]
     expanded = rest("GET", f"/{collection}?expand").json()
     assert expanded == [got]
