@@ -23,6 +23,7 @@ from reference.rest.shapes import error_json
 
 LOG = logging.getLogger("reference.rest")
 MAX_BODY = 512 * 1024 * 1024
+IDLE_TIMEOUT_SECONDS = 60.0
 
 
 def reference_version() -> str:
@@ -35,6 +36,7 @@ def reference_version() -> str:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mtdicom-reference"
+    timeout = IDLE_TIMEOUT_SECONDS  # an idle or trickling client cannot hold a thread forever
     api: RestApi  # set on the subclass made per server
 
     def log_message(self, format: str, *args: object) -> None:
@@ -135,10 +137,12 @@ class RestServer:
     """The REST API of one reference server: `start()`, `port`, `stop()`."""
 
     def __init__(self, archive: Archive, config: ServerConfig, registry: ModalityRegistry,
-                 host: str = "127.0.0.1", port: int = 0, *, dicom_port: int | None = None) -> None:
+                 host: str = "127.0.0.1", port: int = 0, *, dicom_port: int | None = None,
+                 idle_timeout: float = IDLE_TIMEOUT_SECONDS) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the reference server binds loopback only, not {host!r}")
         self._host = host
+        self._idle_timeout = idle_timeout
         self._requested_port = port
         self.dicom_port = config.dicom_port if dicom_port is None else dicom_port
         self.api = RestApi(archive, config, registry, version=reference_version(),
@@ -153,7 +157,7 @@ class RestServer:
         return int(self._server.server_address[1])
 
     def start(self) -> None:
-        handler = type("BoundHandler", (_Handler,), {"api": self.api})
+        handler = type("BoundHandler", (_Handler,), {"api": self.api, "timeout": self._idle_timeout})
         server = ThreadingHTTPServer((self._host, self._requested_port), handler)
         server.daemon_threads = True
         self._server = server

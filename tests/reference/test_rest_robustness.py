@@ -110,3 +110,13 @@ def test_malformed_http_gets_a_4xx_answer(server: RestServer, payload: bytes) ->
     assert status_line.startswith(b"HTTP/1."), answer[:200]
     status = int(status_line.split()[1])
     assert 400 <= status < 500, status_line
+
+
+def test_idle_connection_is_closed_and_others_are_served(tmp_path: Path) -> None:
+    config = load_config({"HttpPort": 0, "DicomPort": 0})
+    with Archive(tmp_path) as archive, \
+            RestServer(archive, config, ModalityRegistry(), idle_timeout=1.0) as srv, \
+            socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as idle:
+        idle.sendall(b"GET /system HTTP/1.1\r\n")          # never finishes its headers
+        assert requests.get(f"http://127.0.0.1:{srv.port}/system", timeout=TIMEOUT).status_code == 200
+        assert idle.recv(65536) == b""                       # closed by the server, not by us
