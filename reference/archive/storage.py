@@ -39,7 +39,9 @@ class FileStorage:
     def write_temp(self, instance_id: str, data: bytes) -> Path:
         """Write `data` to a fresh temporary file next to the final path, fsynced."""
         folder = self.path_of(instance_id).parent
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(self.files)  # the new shard folder's own entry must survive a power loss too
         temp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         with open(temp, "wb") as handle:
             handle.write(data)
