@@ -7,10 +7,9 @@ share and lib directories, and initdb finds `postgres`, relative to the path of 
 `--argv0 <wrapper path>` on the real binary, and `pgview/usr/lib/postgresql/<N>/lib` and
 `pgview/usr/share/postgresql` are symlinks into the tree. initdb then runs (trust authentication,
 C locale), and `postgres` listens on a free loopback port only (no Unix socket).
-PostgreSQL refuses to run as root: as root it runs as `nobody` through `setpriv`, with the
-DAC_READ_SEARCH capability only so that it can reach the tree in root's cache. In that case the
-kernel's parent-death signal cannot be kept (a credential change clears it): exit and signal cleanup
-still apply, but a SIGKILLed test run would leave PostgreSQL running.
+PostgreSQL refuses to run as root: as root it runs as `nobody` with the DAC_READ_SEARCH capability
+only, so that it can reach the tree in root's cache (privileges.py); the parent-death signal is set
+after the switch, so even a SIGKILLed test run leaves no PostgreSQL behind.
 Ready means `pg_isready` (the tree's, same wrappers) reports that connections are accepted. Stop is
 SIGINT (PostgreSQL's "fast" shutdown, which does not wait for clients).
 """
@@ -27,12 +26,12 @@ from pathlib import Path
 
 from conformance.launchers.orthanc_tree import OrthancTree
 from conformance.launchers.ports import free_ports
-from conformance.launchers.process import ManagedProcess
+from conformance.launchers.privileges import NOBODY
+from conformance.launchers.process import REAPER, ManagedProcess, child_setup
 from conformance.launchers.running import LaunchError
 
 DATABASE = "postgres"
 USER = "orthanc"
-NOBODY = 65534
 _TOOLS = ("initdb", "postgres", "pg_isready")
 _POLL_S = 0.1
 
@@ -45,13 +44,9 @@ def postgres_major(tree: OrthancTree) -> str:
     return versions[-1].parent.parent.name
 
 
-def _drop_root() -> list[str]:
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        raise LaunchError("PostgreSQL cannot run as root and setpriv (util-linux) is missing")
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-            "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+def _run_as() -> int | None:
+    """PostgreSQL refuses root: as root, run it as nobody (privileges.py); otherwise as ourselves."""
+    return NOBODY if os.geteuid() == 0 else None
 
 
 class PostgresServer:
@@ -67,13 +62,14 @@ class PostgresServer:
         self.port = free_ports(1)[0]
         self._initdb()
         self.process = ManagedProcess(
-            [*_drop_root(), str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
+            [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
              "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
-            workdir / "postgres.log", cwd=workdir, stop_signal=signal.SIGINT)
+            workdir / "postgres.log", cwd=self.home, stop_signal=signal.SIGINT, run_as=_run_as())
+        REAPER.register(self)  # so that exit and signal cleanup also remove the home directory
         try:
             self._wait_ready(deadline_s)
         except LaunchError:
-            self.process.stop()
+            self.stop()
             raise
 
     def config_section(self) -> dict[str, object]:
@@ -85,9 +81,12 @@ class PostgresServer:
         return self.tree.root / "usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so"
 
     def stop(self, grace_s: float = 10.0) -> None:
-        self.process.stop(grace_s)
-        if self.home != self.workdir / "postgres":
-            shutil.rmtree(self.home, ignore_errors=True)
+        try:
+            self.process.stop(grace_s)
+            if self.home != self.workdir / "postgres":
+                shutil.rmtree(self.home, ignore_errors=True)
+        finally:
+            REAPER.unregister(self)
 
     def _home(self) -> Path:
         """Where the data and the bin view live: in the work directory, except as root.
@@ -127,9 +126,10 @@ class PostgresServer:
         self.data.mkdir(mode=0o700)
         if os.geteuid() == 0:
             os.chown(self.data, NOBODY, NOBODY)
-        done = subprocess.run([*_drop_root(), str(self.bin / "initdb"), "-D", str(self.data), "-U", USER,
-                               "--auth=trust", "--locale=C", "--encoding=UTF8", "--no-sync"],
-                              capture_output=True, text=True, check=False, cwd=self.workdir)
+        done = subprocess.run([str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
+                               "--locale=C", "--encoding=UTF8", "--no-sync"],
+                              capture_output=True, text=True, check=False, cwd=self.home,
+                              preexec_fn=child_setup(_run_as()))
         (self.workdir / "initdb.log").write_text(done.stdout + done.stderr)
         if done.returncode != 0:
             tail = "\n".join((done.stderr or done.stdout).splitlines()[-15:])

@@ -16,26 +16,27 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
+from conformance.launchers.privileges import become_reader, die_with_parent
+
 DEFAULT_GRACE_S = 10.0
-_PR_SET_PDEATHSIG = 1
 
 
 class ManagedProcess:
     """One server process: started in its own process group, logging to `log_path`."""
 
     def __init__(self, argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None,
-                 cwd: Path | None = None, stop_signal: signal.Signals = signal.SIGTERM) -> None:
+                 cwd: Path | None = None, stop_signal: signal.Signals = signal.SIGTERM,
+                 run_as: int | None = None) -> None:
         self.argv = list(argv)
         self.stop_signal = stop_signal
         self.log_path = log_path
@@ -44,7 +45,7 @@ class ManagedProcess:
             self._popen = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
-                preexec_fn=_die_with_parent if _can_tie_to_parent() else None,
+                preexec_fn=child_setup(run_as),
             )
         self.pid = self._popen.pid
         REAPER.register(self)
@@ -82,13 +83,19 @@ def _signal_group(pgid: int, signum: signal.Signals) -> None:
         os.killpg(pgid, signum)
 
 
-def _can_tie_to_parent() -> bool:
-    return sys.platform == "linux" and threading.current_thread() is threading.main_thread()
+def child_setup(run_as: int | None = None) -> Callable[[], None] | None:
+    """What the child does between fork and exec: switch user (privileges.py), then tie itself to us."""
+    tie = sys.platform == "linux" and threading.current_thread() is threading.main_thread()
+    if run_as is None and not tie:
+        return None
 
+    def setup() -> None:
+        if run_as is not None:
+            become_reader(run_as)
+        if tie:
+            die_with_parent()
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    return setup
 
 
 class Stoppable(Protocol):
