@@ -2,14 +2,14 @@
 
 Strategy. The tree's PostgreSQL is run through the tree's loader, like Orthanc. PostgreSQL finds its
 share and lib directories, and initdb finds `postgres`, relative to the path of the running program
-(`argv[0]`), so the launcher builds a small "bin view" in the work directory:
+(`argv[0]`), so the launcher builds a small "bin view" in its home (`<workdir>/postgres`, see `_home`):
 `pgview/usr/lib/postgresql/<N>/bin/<tool>` are shell wrappers that exec the loader with
 `--argv0 <wrapper path>` on the real binary, and `pgview/usr/lib/postgresql/<N>/lib` and
 `pgview/usr/share/postgresql` are symlinks into the tree. initdb then runs (trust authentication,
 C locale), and `postgres` listens on a free loopback port only (no Unix socket).
 PostgreSQL refuses to run as root: as root it runs as `nobody` with the DAC_READ_SEARCH capability
 only, so that it can reach the tree in root's cache (privileges.py); the parent-death signal is set
-after the switch, so even a SIGKILLed test run leaves no PostgreSQL behind.
+after the switch, so even a SIGKILLed test run leaves no PostgreSQL running (only its directory).
 Ready means `pg_isready` (the tree's, same wrappers) reports that connections are accepted. Stop is
 SIGINT (PostgreSQL's "fast" shutdown, which does not wait for clients).
 """
