@@ -56,3 +56,31 @@ def test_level_text_and_charset() -> None:
     assert ds.QueryRetrieveLevel == "IMAGE"
     assert ds.SpecificCharacterSet == "ISO_IR 192"
     assert charset_of("Latin1") == "ISO_IR 100"
+
+
+def test_answers_match_a_real_orthanc_tenant() -> None:
+    # Orthanc 1.12.7 + MultitenantDicom, tenant HELLO, findscu -S with these keys, against the study
+    # and series whose stored main tags are below (GET /studies/{id} and /series/{id} of that Orthanc).
+    study_tags = {"AccessionNumber": "ACC1", "ReferringPhysicianName": "", "StudyDate": "20240102",
+                  "StudyDescription": "desc", "StudyID": "S1", "StudyInstanceUID": "1.2.3",
+                  "StudyTime": "101010"}
+    patient_tags = {"PatientBirthDate": "19700101", "PatientID": "P1", "PatientName": "Doe^John",
+                    "PatientSex": "M"}
+    requested = [0x00080005, 0x00080020, 0x00080052, 0x00080061, 0x00080080, 0x00080090, 0x00081030,
+                 0x00100010, 0x00100020, 0x0020000D, 0x00201208]
+    study = build_find_answer(Level.STUDY, requested, study_tags, patient_tags=patient_tags,
+                              retrieve_aet="HELLO")
+    observed_study = [("SpecificCharacterSet", "ISO_IR 100"), ("StudyDate", "20240102"),
+                      ("QueryRetrieveLevel", "STUDY"), ("RetrieveAETitle", "HELLO"),
+                      ("ReferringPhysicianName", ""), ("StudyDescription", "desc"),
+                      ("PatientName", "Doe^John"), ("PatientID", "P1"), ("StudyInstanceUID", "1.2.3")]
+    assert [(e.keyword, str(e.value)) for e in study] == observed_study
+
+    series_tags = {"Modality": "CT", "SeriesDescription": "sdesc", "SeriesInstanceUID": "1.2.3.4",
+                   "SeriesNumber": "1"}
+    requested = [0x00080052, 0x0020000D, 0x0020000E, 0x00080060, 0x00100020, 0x00200011]
+    series = build_find_answer(Level.SERIES, requested, series_tags, retrieve_aet="HELLO")
+    observed_series = [("SpecificCharacterSet", "ISO_IR 100"), ("QueryRetrieveLevel", "SERIES"),
+                       ("RetrieveAETitle", "HELLO"), ("Modality", "CT"), ("SeriesInstanceUID", "1.2.3.4"),
+                       ("SeriesNumber", "1")]
+    assert [(e.keyword, str(e.value)) for e in series] == observed_series
