@@ -76,6 +76,7 @@ class _State:
     written: list[Path] = field(default_factory=list)
     report: dict[str, Any] | None = None
     hypothesis_seed: str | None = None  # given with --hypothesis-seed, or drawn by this plugin
+    used_entries: set[str] = field(default_factory=set)  # expectation keys that matched a test
     restore_seed: tuple[Any, ...] = ()  # (hypothesis.core, previous global_force_seed) to undo ours
 
 
@@ -237,6 +238,7 @@ def _grade_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
     expectation = state.expectations.lookup(item.nodeid, clauses, claimed_variants=claimed)
     verdict = ex.judge(outcome, expectation)
     pending.outcome, pending.expectation, pending.verdict = outcome, expectation, verdict
+    state.used_entries.add(expectation.key)
     pending.message = "" if report.passed else _message(report, call)
     if hasattr(report, "wasxfail"):
         return  # pytest's own xfail marker already decided; leave its report alone
@@ -375,6 +377,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         expectation = ex.Expectation(tuple(test["expected"]), reason=test["expectation_reason"])
         write(ex.verdict_message(test["nodeid"], test["outcome"], expectation, ex.Verdict[test["verdict"]]),
               red=True, bold=True)
+    unused = ex.unused_entries(state.expectations, state.used_entries)
+    if unused and not config.getoption(OPT_CLAUSE) and not config.getoption("keyword", default=""):
+        write(f"expectation entries that matched no test (stale?): {', '.join(unused)}", yellow=True)
     if len(unexpected) > _UNEXPECTED_SHOWN:
         more = len(unexpected) - _UNEXPECTED_SHOWN
         write(f"... and {more} more unexpected results (see the report)", red=True)

@@ -62,6 +62,19 @@ def test_expected_failures_do_not_fail_the_gate(pytester: pytest.Pytester, fake_
     assert by_name["test_core_fail"]["expectation_reason"] == "known isolation bug"
     assert by_name["test_compat_fail"]["expectation_key"] == "tests.'test_fake_suite.py::test_compat_*'"
     assert by_name["test_harness_breaks"]["expectation_key"] == "clauses.STORE-1"
+    result.stdout.no_fnmatch_line("*matched no test*")
+
+
+def test_entries_matching_no_test_are_named(pytester: pytest.Pytester, fake_suite: Path) -> None:
+    pytester.makefile(".toml", expect=EXPECT_ALL_FAILURES + '''
+[tests."test_fake_suite.py::test_renamed_long_ago"]
+outcome = "FAIL"
+reason = "stale"
+''')
+    result = _run(pytester, "--expectations", "expect.toml")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["expectation entries that matched no test (stale?): "
+                                 "tests.'test_fake_suite.py::test_renamed_long_ago'"])
 
 
 def test_an_unexpected_failure_fails_the_gate(pytester: pytest.Pytester, fake_suite: Path) -> None:
