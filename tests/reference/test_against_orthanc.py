@@ -34,6 +34,23 @@ TENANTS = (
 KEYS = {Level.PATIENT: "PatientID", Level.STUDY: "StudyInstanceUID", Level.SERIES: "SeriesInstanceUID",
         Level.INSTANCE: "SOPInstanceUID"}
 Record = dict[str, Any]
+# Richer identifiers: keys of the level, of upper levels, computed keys, and keys that filter (FIND-5/6).
+RICH_QUERIES: dict[str, dict[str, str]] = {
+    "STUDY keys": {"QueryRetrieveLevel": "STUDY", "StudyInstanceUID": "", "PatientID": "", "PatientName": "",
+                   "StudyDate": "", "AccessionNumber": "", "ModalitiesInStudy": "", "StudyDescription": "",
+                   "NumberOfStudyRelatedInstances": ""},
+    "STUDY patient wildcard": {"QueryRetrieveLevel": "STUDY", "StudyInstanceUID": "", "PatientID": "p*"},
+    "STUDY date range": {"QueryRetrieveLevel": "STUDY", "StudyInstanceUID": "", "StudyDate": "20240101-"},
+    "SERIES keys": {"QueryRetrieveLevel": "SERIES", "SeriesInstanceUID": "", "StudyInstanceUID": "",
+                    "Modality": "", "SeriesNumber": "", "SeriesDescription": "", "BodyPartExamined": ""},
+    "SERIES modality": {"QueryRetrieveLevel": "SERIES", "SeriesInstanceUID": "", "Modality": "ct"},
+    "INSTANCE keys": {"QueryRetrieveLevel": "IMAGE", "SOPInstanceUID": ""},
+    "INSTANCE number": {"QueryRetrieveLevel": "INSTANCE", "SOPInstanceUID": "", "InstanceNumber": "",
+                        "SOPClassUID": "", "SeriesInstanceUID": ""},
+    "PATIENT keys": {"QueryRetrieveLevel": "PATIENT", "PatientID": "", "PatientName": "", "PatientSex": "",
+                     "PatientBirthDate": "", "NumberOfPatientRelatedStudies": ""},
+    "no level": {"StudyInstanceUID": ""},
+}
 
 
 def spec(dest_port: int) -> TargetSpec:
@@ -55,7 +72,7 @@ def run_scenario(running: Any, scp: StorageSCP, net: Any) -> Record:
         port = running.dicom_port if aet == "ORTHANC" else running.tenant_ports[aet]
         return DimseClient("127.0.0.1", port, aet, calling_aet="SUITE", timeout=20)
 
-    record: Record = {"store": {}, "find": {}, "move": {}}
+    record: Record = {"store": {}, "find": {}, "move": {}, "answers": {}}
     stores = [("T_A", net.instance(1, 1, 1, 1)), ("T_A", net.instance(1, 1, 2, 1)),
               ("T_PS", net.instance(1, 2, 1, 1)), ("T_PS", net.instance(2, 1, 1, 1)),
               ("ORTHANC", net.instance(2, 2, 1, 1)), ("ORTHANC", net.instance(2, 2, 1, 2)),
@@ -75,10 +92,21 @@ def run_scenario(running: Any, scp: StorageSCP, net: Any) -> Record:
             result = dimse(tenant.aet).find(query(level))
             record["find"][f"{tenant.aet} {level.dicom_name}"] = (
                 result.final_status, sorted(str(answer[KEYS[level]].value) for answer in result.matches))
-        scp.clear()
-        studies = sorted({str(ds.StudyInstanceUID) for _aet, ds in stores})
-        result = dimse(tenant.aet).move(query(Level.STUDY, "\\".join(studies)), "DEST")
-        record["move"][tenant.aet] = ([r.status for r in result.responses], sorted(scp.received_uids()))
+        for name, keys in RICH_QUERIES.items():
+            identifier = Dataset()
+            for keyword, value in keys.items():
+                setattr(identifier, keyword, value)
+            result = dimse(tenant.aet).find(identifier)
+            answers = sorted(sorted((element.keyword, str(element.value)) for element in answer)
+                             for answer in result.matches)
+            record["answers"][f"{tenant.aet} {name}"] = (result.final_status, answers)
+        for level in LEVELS:
+            scp.clear()
+            values = sorted({str(ds[KEYS[level]].value) for _aet, ds in stores})
+            result = dimse(tenant.aet).move(query(level, "\\".join(values)), "DEST")
+            record["move"][f"{tenant.aet} {level.dicom_name}"] = (
+                [(r.status, r.suboperations.completed) for r in result.responses],
+                sorted(scp.received_uids()))
     return record
 
 
@@ -89,7 +117,10 @@ def test_reference_and_orthanc_agree(tmp_path: Path, net: Any) -> None:
             with start_target(impl, spec(scp.port), tmp_path / impl) as running:
                 records[impl] = run_scenario(running, scp, net)
     reference, orthanc = records["reference"], records["orthanc"]
-    for part in ("store", "find", "move"):
+    for key in ("T_EMPTY STUDY keys", "T_A SERIES keys", "T_EMPTY INSTANCE keys", "T_EMPTY no level"):
+        print(key, "->", orthanc["answers"][key])  # shown with -s: what the comparison covers
+    print("moves", orthanc["move"])
+    for part in ("store", "find", "answers", "move"):
         differences = {key: (reference[part].get(key), orthanc[part].get(key))
                        for key in sorted(set(reference[part]) | set(orthanc[part]))
                        if reference[part].get(key) != orthanc[part].get(key)}
