@@ -25,7 +25,6 @@ def test_empty_selection_succeeds_without_association(
         cases: list[tuple[str, Level, dict[str, str]]] = [
             ("no match", Level.STUDY, {"StudyInstanceUID": f"{seed.root}.9.9"}),
             ("empty key", Level.SERIES, {"SeriesInstanceUID": ""}),
-            ("no key", Level.PATIENT, {}),
         ]
         if hide is not None:
             cases.append(("hidden", Level.STUDY, {"StudyInstanceUID": f"{seed.root}.0.0"}))

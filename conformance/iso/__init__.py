@@ -1,0 +1,1 @@
+"""Isolation under stress and hostile input (SPEC section 8)."""

@@ -1,0 +1,196 @@
+"""ISO-2: hostile C-FIND and C-MOVE requests through a tenant.
+
+Oversized keys, invalid values, deeply nested sequences, an identifier that is not a dataset at all,
+unknown calling AETs, and C-MOVEs to destinations that are down or reject the called AET. Each must
+get a final status or an abort within DicomScpTimeout (never silence), reveal nothing the tenant
+cannot see, and leave the tenant and the main server answering C-ECHO.
+"""
+
+from __future__ import annotations
+
+import socket
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import settings
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from conformance.admin import AdminClient
+from conformance.answers import client_for, find_problems, hang_bound, lbl5_options, one_per_constraint
+from conformance.dimse import DimseClient, DimseResult
+from conformance.iso.test_malformed_pdus import still_serving
+from conformance.model import Level, hiding_labels, showing_labels
+from conformance.moves import run_move
+from conformance.scenarios import Seeded, identifier, seeded
+from conformance.scp import StorageSCP
+from conformance.strategies import fixed_archive, split_labels
+from conformance.targets import TargetInfo, TenantInfo
+
+
+def nesting_depth() -> int:
+    """200 levels in the quick profile; 20,000 (what crashes Orthanc 1.12.7) only in ``thorough``."""
+    return 20_000 if getattr(settings, "_current_profile", None) == "thorough" else 200
+
+
+def nested_identifier(depth: int, scope: str) -> Dataset:
+    ds = identifier("STUDY", {"StudyInstanceUID": "", "PatientID": scope})
+    inner = Dataset()
+    inner.CodeValue = "X"
+    for _ in range(depth):
+        outer = Dataset()
+        outer.ConceptNameCodeSequence = Sequence([inner])
+        inner = outer
+    ds.ContentSequence = Sequence([inner])
+    return ds
+
+
+@pytest.fixture
+def hostile_seed(tenants: tuple[TenantInfo, ...], admin: AdminClient) -> Iterator[tuple[TenantInfo, Seeded]]:
+    """The first labelled tenant, and an archive half hidden from it."""
+    tenant = one_per_constraint(tenants)[0]
+    spec = fixed_archive(
+        studies=2, series=1, labels=split_labels(showing_labels(tenant), hiding_labels(tenant))
+    )
+    with seeded(admin, spec) as seed:
+        yield tenant, seed
+
+
+def _judge(
+    name: str,
+    result: DimseResult,
+    seed: Seeded,
+    tenant: TenantInfo,
+    level: Level,
+    keys: dict[str, str],
+    target: TargetInfo,
+    admin: AdminClient,
+) -> list[str]:
+    problems: list[str] = []
+    if result.final_status is None and not (result.aborted or result.rejected or not result.associated):
+        problems.append(f"{name}: no final status and no abort ({result.describe()}): a hang")
+    elif result.timed_out:
+        problems.append(f"{name}: {result.describe()}")
+    leaks = find_problems(result, seed.archive, tenant, level, keys, lbl5_options(target), admin)
+    problems += [f"{name}: {p}" for p in leaks if "unexpected" in p or "not visible" in p or "absent" in p]
+    return problems
+
+
+@pytest.mark.clause("ISO-2")
+def test_hostile_find_identifiers(
+    hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo, admin: AdminClient
+) -> None:
+    tenant, seed = hostile_seed
+    client = client_for(tenant, target)
+    scope = f"{seed.token}-*"
+    cases: list[tuple[str, dict[str, str]]] = [
+        ("oversized PatientName", {"StudyInstanceUID": "", "PatientID": scope, "PatientName": "A" * 65_000}),
+        (
+            "oversized UID list",
+            {"StudyInstanceUID": "\\".join(f"{seed.root}.{i}" for i in range(2000)), "PatientID": scope},
+        ),
+        ("invalid date", {"StudyInstanceUID": "", "PatientID": scope, "StudyDate": "notadate-x"}),
+        ("inverted range", {"StudyInstanceUID": "", "PatientID": scope, "StudyDate": "20301231-20000101"}),
+        ("only wildcards", {"StudyInstanceUID": "", "PatientID": "*", "StudyDescription": "*?*"}),
+        (
+            "control characters",
+            {"StudyInstanceUID": "", "PatientID": scope, "PatientName": "\x00\x1b[2J\x7f"},
+        ),
+    ]
+    problems: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns about the invalid values we send on purpose
+        for name, keys in cases:
+            result = client.find(identifier("STUDY", keys))
+            problems += _judge(name, result, seed, tenant, Level.STUDY, keys, target, admin)
+        nested = nested_identifier(nesting_depth(), scope)
+        result = client.find(nested)
+        problems += _judge(
+            f"{nesting_depth()} nested sequences",
+            result,
+            seed,
+            tenant,
+            Level.STUDY,
+            {"StudyInstanceUID": "", "PatientID": scope},
+            target,
+            admin,
+        )
+    problems += still_serving(target, tenant)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.clause("ISO-2", "ACL-2")
+def test_unknown_calling_aet_learns_nothing(
+    hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo, admin: AdminClient
+) -> None:
+    tenant, seed = hostile_seed
+    keys = {"StudyInstanceUID": "", "PatientID": f"{seed.token}-*"}
+    problems: list[str] = []
+    for calling in ("NOBODY", "mtconf_x", " "):
+        client = DimseClient(tenant.host, tenant.port, tenant.aet, calling, timeout=hang_bound(target))
+        result = client.find(identifier("STUDY", keys))
+        problems += _judge(f"calling AET {calling!r}", result, seed, tenant, Level.STUDY, keys, target, admin)
+    problems += still_serving(target, tenant)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.clause("ISO-2", "MOVE-1")
+def test_move_without_any_key(
+    hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo, storage_scp: StorageSCP
+) -> None:
+    """A C-MOVE identifier with a level but no key at all: a final status, and nothing sent."""
+    tenant, _seed = hostile_seed
+    problems: list[str] = []
+    for level in (Level.PATIENT, Level.STUDY):
+        outcome = run_move(client_for(tenant, target), storage_scp, level, {})
+        if outcome.result.final_status is None:
+            problems.append(f"{level.name} without key: no final status ({outcome.result.describe()})")
+        if outcome.received:
+            problems.append(f"{level.name} without key: {len(outcome.received)} instance(s) sent")
+    problems += still_serving(target, tenant)
+    assert not problems, "\n".join(problems)
+
+
+def _closed_port() -> int:
+    """A loopback port with nothing listening (bound then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.clause("ISO-2", "MOVE-1")
+def test_move_to_a_destination_that_is_down(
+    hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo, admin: AdminClient, storage_scp: StorageSCP
+) -> None:
+    """A known destination with nothing listening: a final status (failure or warning), not silence."""
+    tenant, seed = hostile_seed
+    admin.put_modality("MTDOWN", "MTDOWN", "127.0.0.1", _closed_port())
+    try:
+        keys = {"StudyInstanceUID": f"{seed.root}.0.0"}
+        result = run_move(
+            client_for(tenant, target), storage_scp, Level.STUDY, keys, destination="MTDOWN"
+        ).result
+    finally:
+        admin.delete_modality("MTDOWN")
+    problems = [] if result.final_status is not None else [f"no final status: {result.describe()}"]
+    problems += still_serving(target, tenant)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.clause("ISO-2", "MOVE-6")
+def test_move_to_a_destination_that_rejects_the_called_aet(
+    hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo, admin: AdminClient
+) -> None:
+    """A destination that checks its called AET (MOVE-6): whatever the variant, a final status."""
+    tenant, seed = hostile_seed
+    with StorageSCP("MTSTRICT", require_called_aet=True) as strict:
+        admin.put_modality("MTSTRICT", strict.aet, strict.host, strict.port)
+        try:
+            keys = {"StudyInstanceUID": f"{seed.root}.0.0"}
+            result = run_move(client_for(tenant, target), strict, Level.STUDY, keys).result
+        finally:
+            admin.delete_modality("MTSTRICT")
+    problems = [] if result.final_status is not None else [f"no final status: {result.describe()}"]
+    problems += still_serving(target, tenant)
+    assert not problems, "\n".join(problems)
