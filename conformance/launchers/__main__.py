@@ -127,6 +127,11 @@ def _print_config(impl: str, spec: TargetSpec) -> int:
         missing = f"<{IMPL_SUITES[impl]} tree, not provisioned>/{PLUGIN_RELPATH}"
         plugin = str(tree.plugin_path) if tree else missing
         config = build_config(bound, "<workdir>/storage", plugin)
+        if impl == "orthanc-postgresql":
+            config["Plugins"].append(plugin.replace("libMultitenantDicom.so", "libOrthancPostgreSQLIndex.so"))
+            config["PostgreSQL"] = {"EnableIndex": True, "EnableStorage": False, "Host": "127.0.0.1",
+                                    "Port": "<chosen when PostgreSQL starts>", "Database": "postgres",
+                                    "Username": "orthanc"}
     elif impl == "orthanc-docker":
         from conformance.launchers.orthanc_docker import docker_config
 
