@@ -20,13 +20,14 @@ from pydicom.sequence import Sequence
 from conformance.admin import AdminClient
 from conformance.answers import client_for, find_problems, hang_bound, lbl5_options, one_per_constraint
 from conformance.dimse import DimseClient, DimseResult
+from conformance.iso.crafted import find_with_raw_identifier
 from conformance.iso.test_malformed_pdus import still_serving
 from conformance.model import Level, hiding_labels, showing_labels
 from conformance.moves import run_move
 from conformance.scenarios import Seeded, identifier, seeded
 from conformance.scp import StorageSCP
 from conformance.strategies import fixed_archive, split_labels
-from conformance.targets import TargetInfo, TenantInfo
+from conformance.targets import QUERY_AET, TargetInfo, TenantInfo
 
 
 def nesting_depth() -> int:
@@ -57,6 +58,13 @@ def hostile_seed(tenants: tuple[TenantInfo, ...], admin: AdminClient) -> Iterato
         yield tenant, seed
 
 
+def hung(result: DimseResult) -> bool:
+    """ISO-2: the server answered neither a final status nor an abort/reject/close in time."""
+    if result.timed_out:
+        return True
+    return result.final_status is None and result.associated and not result.aborted
+
+
 def _judge(
     name: str,
     result: DimseResult,
@@ -67,11 +75,7 @@ def _judge(
     target: TargetInfo,
     admin: AdminClient,
 ) -> list[str]:
-    problems: list[str] = []
-    if result.final_status is None and not (result.aborted or result.rejected or not result.associated):
-        problems.append(f"{name}: no final status and no abort ({result.describe()}): a hang")
-    elif result.timed_out:
-        problems.append(f"{name}: {result.describe()}")
+    problems = [f"{name}: no final status and no abort ({result.describe()}): a hang"] if hung(result) else []
     leaks = find_problems(result, seed.archive, tenant, level, keys, lbl5_options(target), admin)
     problems += [f"{name}: {p}" for p in leaks if "unexpected" in p or "not visible" in p or "absent" in p]
     return problems
@@ -120,6 +124,33 @@ def test_hostile_find_identifiers(
     assert not problems, "\n".join(problems)
 
 
+INVALID_IDENTIFIERS: dict[str, bytes] = {
+    "garbage": bytes(range(256)) * 4,
+    "element longer than the message": b"\x10\x00\x20\x00" + b"\xff\xff\xff\x7f" + b"ABC",
+    "unterminated sequence": b"\x08\x00\x52\x00\x06\x00\x00\x00STUDY "
+    + b"\x40\x00\x30\xa7\xff\xff\xff\xff"
+    + b"\xfe\xff\x00\xe0\xff\xff\xff\xff",
+}
+
+
+@pytest.mark.clause("ISO-2")
+def test_identifier_that_is_not_a_dataset(
+    hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo
+) -> None:
+    tenant, _seed = hostile_seed
+    problems: list[str] = []
+    for name, payload in INVALID_IDENTIFIERS.items():
+        result = find_with_raw_identifier(
+            tenant.host, tenant.port, tenant.aet, QUERY_AET, payload, hang_bound(target)
+        )
+        if hung(result):
+            problems.append(f"{name}: no final status and no abort ({result.describe()})")
+        elif pending := [r for r in result.responses if r.status in (0xFF00, 0xFF01)]:
+            problems.append(f"{name}: {len(pending)} match(es) to an identifier that is not a dataset")
+    problems += still_serving(target, tenant)
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.clause("ISO-2", "ACL-2")
 def test_unknown_calling_aet_learns_nothing(
     hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo, admin: AdminClient
@@ -127,7 +158,7 @@ def test_unknown_calling_aet_learns_nothing(
     tenant, seed = hostile_seed
     keys = {"StudyInstanceUID": "", "PatientID": f"{seed.token}-*"}
     problems: list[str] = []
-    for calling in ("NOBODY", "mtconf_x", " "):
+    for calling in ("NOBODY", "mtconf_x", "A" * 16):
         client = DimseClient(tenant.host, tenant.port, tenant.aet, calling, timeout=hang_bound(target))
         result = client.find(identifier("STUDY", keys))
         problems += _judge(f"calling AET {calling!r}", result, seed, tenant, Level.STUDY, keys, target, admin)
@@ -144,8 +175,10 @@ def test_move_without_any_key(
     problems: list[str] = []
     for level in (Level.PATIENT, Level.STUDY):
         outcome = run_move(client_for(tenant, target), storage_scp, level, {})
-        if outcome.result.final_status is None:
-            problems.append(f"{level.name} without key: no final status ({outcome.result.describe()})")
+        if hung(outcome.result):
+            problems.append(
+                f"{level.name} without key: no final status and no abort ({outcome.result.describe()})"
+            )
         if outcome.received:
             problems.append(f"{level.name} without key: {len(outcome.received)} instance(s) sent")
     problems += still_serving(target, tenant)
@@ -173,12 +206,12 @@ def test_move_to_a_destination_that_is_down(
         ).result
     finally:
         admin.delete_modality("MTDOWN")
-    problems = [] if result.final_status is not None else [f"no final status: {result.describe()}"]
+    problems = [f"no final status and no abort: {result.describe()}"] if hung(result) else []
     problems += still_serving(target, tenant)
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.clause("ISO-2", "MOVE-6")
+@pytest.mark.clause("ISO-2")
 def test_move_to_a_destination_that_rejects_the_called_aet(
     hostile_seed: tuple[TenantInfo, Seeded], target: TargetInfo, admin: AdminClient
 ) -> None:
@@ -191,6 +224,6 @@ def test_move_to_a_destination_that_rejects_the_called_aet(
             result = run_move(client_for(tenant, target), strict, Level.STUDY, keys).result
         finally:
             admin.delete_modality("MTSTRICT")
-    problems = [] if result.final_status is not None else [f"no final status: {result.describe()}"]
+    problems = [f"no final status and no abort: {result.describe()}"] if hung(result) else []
     problems += still_serving(target, tenant)
     assert not problems, "\n".join(problems)
