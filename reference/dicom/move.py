@@ -227,8 +227,9 @@ def serve_move(assoc: Association, ctx: ListenerContext, req: C_MOVE, context: P
         dest_aet = str(req.MoveDestination or "").strip()
         destination = ctx.registry.lookup_by_aet(dest_aet, ctx.config.options.strict_aet_comparison)
         if destination is None:
-            unknown = (Status.MOVE_DESTINATION_UNKNOWN if ctx.is_main or variants.move_unknown_destination
-                       == "dicom" else Status.UNABLE_TO_PROCESS)
+            # MOVE-4; Orthanc's main server answers 0xC000 as well (observed with 1.12.7)
+            unknown = (Status.MOVE_DESTINATION_UNKNOWN if not ctx.is_main
+                       and variants.move_unknown_destination == "dicom" else Status.UNABLE_TO_PROCESS)
             raise MoveRefused(unknown, f"unknown move destination {dest_aet!r}")
         instance_ids = list(iter_instance_ids(ctx, resources))
         if not instance_ids:
@@ -272,7 +273,7 @@ def serve_move(assoc: Association, ctx: ListenerContext, req: C_MOVE, context: P
                  ops.completed + ops.warning, ops.failed)
     except MoveRefused as exc:
         LOG.info("%s: C-MOVE from %r: %s (%s)", ctx.name, calling, exc.status, exc)
-        respond(exc.status, None)
+        respond(exc.status, SubOperations(0))  # as Orthanc (DCMTK): the counts, all zero
     except Exception:
         LOG.exception("%s: C-MOVE from %r failed", ctx.name, calling)
         respond(Status.UNABLE_TO_PROCESS, None)

@@ -107,7 +107,28 @@ def run_scenario(running: Any, scp: StorageSCP, net: Any) -> Record:
             record["move"][f"{tenant.aet} {level.dicom_name}"] = (
                 [(r.status, r.suboperations.completed) for r in result.responses],
                 sorted(scp.received_uids()))
+    record["edge"] = edge_cases(dimse, net)
     return record
+
+
+def edge_cases(dimse: Any, net: Any) -> dict[str, Any]:
+    """Statuses where the main server and the tenants differ, and refused requests (no known hang)."""
+    edge: dict[str, Any] = {}
+    for level in LEVELS:
+        result = dimse("ORTHANC").find(query(level))
+        edge[f"main find {level.dicom_name}"] = (result.final_status, len(result.matches))
+    for aet in ("ORTHANC", "T_EMPTY"):
+        unknown = dimse(aet).move(query(Level.PATIENT, "P1"), "NOBODY")
+        edge[f"{aet} move unknown destination"] = [(r.status, r.suboperations) for r in unknown.responses]
+        nothing = dimse(aet).move(query(Level.STUDY, "1.2.3.404"), "DEST")
+        edge[f"{aet} move nothing"] = [(r.status, r.suboperations) for r in nothing.responses]
+    ds = net.instance(3, 1, 1, 1)
+    mismatch = dimse("T_A").store(ds, sop_class_uid=str(ds.SOPClassUID), sop_instance_uid="1.2.826.0.1.99")
+    edge["store mismatching UIDs"] = mismatch.final_status
+    stranger = DimseClient("127.0.0.1", dimse("T_A").port, "T_A", calling_aet="STRANGER", timeout=20)
+    refused = stranger.find(query(Level.STUDY))
+    edge["find from unknown AET"] = (refused.aborted, refused.responses == [])
+    return edge
 
 
 def test_reference_and_orthanc_agree(tmp_path: Path, net: Any) -> None:
@@ -119,8 +140,7 @@ def test_reference_and_orthanc_agree(tmp_path: Path, net: Any) -> None:
     reference, orthanc = records["reference"], records["orthanc"]
     for key in ("T_EMPTY STUDY keys", "T_A SERIES keys", "T_EMPTY INSTANCE keys", "T_EMPTY no level"):
         print(key, "->", orthanc["answers"][key])  # shown with -s: what the comparison covers
-    print("moves", orthanc["move"])
-    for part in ("store", "find", "answers", "move"):
+    for part in ("store", "find", "answers", "move", "edge"):
         differences = {key: (reference[part].get(key), orthanc[part].get(key))
                        for key in sorted(set(reference[part]) | set(orthanc[part]))
                        if reference[part].get(key) != orthanc[part].get(key)}
