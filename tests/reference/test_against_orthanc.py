@@ -79,6 +79,10 @@ def run_scenario(running: Any, scp: StorageSCP, net: Any) -> Record:
               ("T_AB_ANY", net.instance(1, 1, 1, 2))]
     for aet, ds in stores:
         record["store"][str(ds.SOPInstanceUID)] = dimse(aet).store(ds).final_status
+    for _aet, ds in stores:  # STORE-2/4: the labels each level got from the stores
+        for level, resource_id in net.ids_of(ds).items():
+            reply = requests.get(f"{running.http_url}/{level.plural}/{resource_id}/labels", timeout=10)
+            record["store"][f"{ds.SOPInstanceUID} {level}"] = (reply.status_code, reply.json())
     # Labels through REST, on resources of several levels.
     labelled = [(Level.STUDY, net.instance(2, 2, 1, 1), "b"), (Level.SERIES, net.instance(2, 2, 1, 1), "a"),
                 (Level.INSTANCE, net.instance(2, 2, 1, 2), "a"),
@@ -106,7 +110,7 @@ def run_scenario(running: Any, scp: StorageSCP, net: Any) -> Record:
             result = dimse(tenant.aet).move(query(level, "\\".join(values)), "DEST")
             record["move"][f"{tenant.aet} {level.dicom_name}"] = (
                 [(r.status, r.suboperations.completed) for r in result.responses],
-                sorted(scp.received_uids()))
+                sorted(scp.received_uids()), sorted({(r.calling_aet, r.called_aet) for r in scp.received()}))
     record["edge"] = edge_cases(dimse, net)
     return record
 
@@ -117,6 +121,11 @@ def edge_cases(dimse: Any, net: Any) -> dict[str, Any]:
     for level in LEVELS:
         result = dimse("ORTHANC").find(query(level))
         edge[f"main find {level.dicom_name}"] = (result.final_status, len(result.matches))
+    for name in ("IMAGE", "study", "PATIENT "):
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = name
+        identifier.StudyInstanceUID = ""
+        edge[f"tenant find level {name!r}"] = dimse("T_EMPTY").find(identifier).final_status
     for aet in ("ORTHANC", "T_EMPTY"):
         unknown = dimse(aet).move(query(Level.PATIENT, "P1"), "NOBODY")
         edge[f"{aet} move unknown destination"] = [(r.status, r.suboperations) for r in unknown.responses]
