@@ -25,17 +25,19 @@ import socket
 import threading
 from typing import Any, cast
 
-from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, build_context, evt
 from pynetdicom.acse import ACSE
 from pynetdicom.association import Association
-from pynetdicom.dimse_primitives import C_MOVE
+from pynetdicom.dimse_primitives import C_MOVE, C_STORE
 from pynetdicom.presentation import PresentationContext
+from pynetdicom.service_class import ServiceClass, StorageServiceClass
 from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     PatientRootQueryRetrieveInformationModelFind,
     PatientRootQueryRetrieveInformationModelMove,
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelMove,
     Verification,
+    uid_to_service_class,
 )
 from pynetdicom.transport import RequestHandler, ThreadedAssociationServer
 
@@ -86,7 +88,21 @@ class GuardedAcse(ACSE):
             evt.trigger(self.assoc, evt.EVT_REJECTED, {})
             self.assoc.kill()
             return
+        if ctx.config.options.unknown_sop_class_accepted:
+            self._accept_unknown_sop_classes(request)
         super()._negotiate_as_acceptor()
+
+    def _accept_unknown_sop_classes(self, request: Any) -> None:
+        """``UnknownSopClassAccepted`` (CFG-7): also support, as storage, every proposed abstract syntax
+        pynetdicom knows no service for (never C-GET, worklist or commitment: those are known)."""
+        supported = list(self.acceptor.supported_contexts)
+        known = {str(cx.abstract_syntax) for cx in supported}
+        for proposed in getattr(request, "presentation_context_definition_list", None) or []:
+            uid = str(proposed.abstract_syntax or "")
+            if uid and uid not in known and is_unknown_sop_class(uid):
+                supported.append(build_context(uid, ALL_TRANSFER_SYNTAXES))
+                known.add(uid)
+        self.acceptor.supported_contexts = supported
 
 
 class ReferenceAssociation(Association):
@@ -95,6 +111,10 @@ class ReferenceAssociation(Association):
     listener: ListenerContext
 
     def _serve_request(self, msg: Any, context_id: int) -> None:
+        if (isinstance(msg, C_STORE) and not self._sent_release and msg.is_valid_request
+                and is_unknown_sop_class(str(msg.AffectedSOPClassUID or ""))):
+            self._serve_unknown_store(msg, context_id)
+            return
         if not isinstance(msg, C_MOVE) or self._sent_release or not msg.is_valid_request:
             super()._serve_request(msg, context_id)
             return
@@ -113,6 +133,27 @@ class ReferenceAssociation(Association):
         finally:
             self._is_paused = False
             self.dimse.cancel_req = {}
+
+
+    def _serve_unknown_store(self, msg: C_STORE, context_id: int) -> None:
+        """A C-STORE of a SOP class accepted by ``UnknownSopClassAccepted``: the storage service."""
+        context = self._accepted_cx.get(context_id)
+        if context is None:
+            self.abort()
+            return
+        self._is_paused = True
+        try:
+            StorageServiceClass(self).SCP(msg, context)
+        except Exception:
+            LOG.exception("%s: C-STORE of an unknown SOP class crashed: aborting", self.listener.name)
+            self.abort()
+        finally:
+            self._is_paused = False
+
+
+def is_unknown_sop_class(uid: str) -> bool:
+    """Whether pynetdicom knows no service class for this SOP class UID."""
+    return uid_to_service_class(uid) is ServiceClass
 
 
 class ListenerServer(ThreadedAssociationServer):

@@ -74,3 +74,22 @@ def test_store_whose_uids_differ_from_the_command_is_refused(srv: ReferenceServe
                                             sop_instance_uid="1.2.826.0.1.99")
     assert result.final_status == Status.DATASET_DOES_NOT_MATCH_SOP_CLASS, result.describe()
     assert srv.archive is not None and srv.archive.list_ids(Level.INSTANCE) == []
+
+
+PRIVATE_SOP_CLASS = "1.2.826.0.1.3680043.9.7433.1.99"
+
+
+@pytest.mark.parametrize("accepted", [False, True], ids=["default", "UnknownSopClassAccepted"])
+def test_unknown_sop_class_only_when_accepted(tmp_path: Any, net: Any, accepted: bool) -> None:
+    config = net.make_config(1, tenants={"TEN": (["t"], "All", None)}, UnknownSopClassAccepted=accepted)
+    with ReferenceServer(config, tmp_path / "archive") as server:
+        negotiated = net.client(server, "TEN").negotiate([PRIVATE_SOP_CLASS])
+        assert (PRIVATE_SOP_CLASS in negotiated.accepted_contexts) is accepted, negotiated.describe()
+        if accepted:
+            ds = net.instance(1, 1, 1, 1)
+            ds.SOPClassUID = PRIVATE_SOP_CLASS
+            ds.file_meta.MediaStorageSOPClassUID = PRIVATE_SOP_CLASS
+            result = net.client(server, "TEN").store(ds)
+            assert result.final_status == Status.SUCCESS, result.describe()
+            ids = net.ids_of(ds)
+            assert _labels(server, Level.INSTANCE, ids[Level.INSTANCE]) == {"t"}
