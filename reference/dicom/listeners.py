@@ -203,8 +203,9 @@ def _log_event(event: evt.Event, ctx: ListenerContext, outcome: str) -> None:
         peer = f"{assoc.requestor.address}:{assoc.requestor.port}"
     except ValueError:
         peer = "?"
+    called = str(getattr(assoc.requestor.primitive, "called_ae_title", "") or ctx.aet).strip()
     LOG.info("%s: association from %r (%s) to %r %s", ctx.name, str(assoc.requestor.ae_title).strip(), peer,
-             ctx.aet, outcome)
+             called, outcome)
 
 
 def _on_accepted(event: evt.Event, ctx: ListenerContext) -> None:
