@@ -32,6 +32,7 @@ def suite_settings() -> settings:
     return settings(
         deadline=None,
         phases=phases,
+        print_blob=True,  # failures print @reproduce_failure(...) for an exact replay
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
 
