@@ -13,6 +13,7 @@ the configuration that `run` would write (with freshly chosen free ports).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -143,8 +144,8 @@ def _print_config(impl: str, spec: TargetSpec) -> int:
 
 
 def _run(impl: str, spec: TargetSpec, workdir: Path | None, verbose: bool) -> int:
-    with tempfile.TemporaryDirectory(prefix=f"mtdicom-{impl}-") as scratch:
-        where = workdir or Path(scratch)
+    with contextlib.ExitStack() as stack:
+        where = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"mtdicom-{impl}-")))
         with start_target(impl, spec, where, verbose=verbose) as running:
             print(f"{impl} {running.version} ready in {running.startup_seconds:.2f} s (workdir {where})")
             print(f"  REST        {running.http_url}")
