@@ -1,10 +1,14 @@
-"""The Docker route without a Docker engine: generated config and commands, the compose file, and a clear
-error when Docker is missing. (Starting the container itself needs an engine; none on the CI runner.)"""
+"""The Docker route without a Docker engine: generated config and commands, the compose file, a clear
+error when Docker is missing, and the launcher's whole flow against a stand-in `docker` (fake_docker.py).
+Building and running the real image needs an engine; there is none on the CI runner."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,8 @@ from conformance.launchers.orthanc_docker import (
     compose_invocation,
     docker_config,
 )
+from conformance.launchers.orthanc_tree import provision
+from conformance.launchers.readiness import Listener, echo_status
 from conformance.launchers.spec import TargetSpec, TenantSpec
 
 DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker" / "orthanc"
@@ -87,3 +93,35 @@ def test_without_an_engine_the_error_quotes_docker(tmp_path: Path, monkeypatch: 
     with pytest.raises(LaunchError, match=r"needs a running Docker engine: `docker info` failed: "
                                           r"Cannot connect to the Docker daemon"):
         start_target("orthanc-docker", TargetSpec(tenants=[TenantSpec("A", ("a",))]), tmp_path / "w")
+
+
+@pytest.mark.orthanc
+def test_the_whole_docker_flow_against_a_fake_engine(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        processes_mentioning: Callable[[str], list[int]]) -> None:
+    """orthanc_docker.py's commands, readiness, version check, logs and `down`, with a `docker` stand-in
+    (fake_docker.py) that runs the native trixie Orthanc as the "container"."""
+    provision("trixie")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "docker"
+    fake.write_text(f"#!/bin/sh\nexec {sys.executable} {Path(__file__).with_name('fake_docker.py')} \"$@\"\n")
+    fake.chmod(0o755)
+    calls = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_DOCKER_CALLS", str(calls))
+    monkeypatch.setenv("ORTHANC_SUITE", "trixie")
+    workdir = tmp_path / "w"
+    spec = TargetSpec(tenants=[TenantSpec("A", ("a",)), TenantSpec("B", ("b",), "Any"),
+                               TenantSpec("C", ("c",), "None")])
+    with start_target("orthanc-docker", spec, workdir) as running:
+        assert running.impl == "orthanc-docker" and running.version.startswith("1.12.")
+        for aet, port in running.tenant_ports.items():
+            assert echo_status(Listener(aet, port)) == 0x0000, aet
+        assert processes_mentioning(str(workdir))
+    assert processes_mentioning(str(workdir)) == []
+    commands = [json.loads(line) for line in calls.read_text().splitlines()]
+    compose = [c[5] for c in commands if c[:1] == ["compose"] and len(c) > 5]
+    assert compose[0] == "up" and compose[-2:] == ["logs", "down"] and "ps" in compose
+    assert commands[-1][6:] == ["-v", "--timeout", "10"]
+    assert "Orthanc has started" in running.log_path.read_text()
