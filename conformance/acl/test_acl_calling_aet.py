@@ -15,7 +15,7 @@ from conformance.dimse import DimseClient, DimseResult
 from conformance.fixtures import DIMSE_TIMEOUT
 from conformance.seeding import ArchiveBuilder
 from conformance.status import Status, expected_message
-from conformance.targets import QUERY_AET, SCP_AET, TenantInfo
+from conformance.targets import QUERY_AET, SCP_AET, TargetInfo, TenantInfo
 
 UNKNOWN_AET = "INTRUDER"  # listed nowhere in DicomModalities
 NO_FIND_AET = "NOFINDMOVE"  # registered through REST with AllowFind/AllowMove false
@@ -30,6 +30,20 @@ def _study_query() -> Dataset:
     query.QueryRetrieveLevel = "STUDY"
     query.StudyInstanceUID = ""
     return query
+
+
+def _always_allowed(target: TargetInfo, service: str) -> bool:
+    """``DicomAlwaysAllow{Find,Move}`` of the target's configuration (false by default, CFG-7)."""
+    return target.options.get(f"DicomAlwaysAllow{service}") is True
+
+
+def _assert_refused_unless_always_allowed(result: DimseResult, what: str, target: TargetInfo,
+                                          service: str) -> None:
+    if _always_allowed(target, service):
+        assert result.final_status is not None and not result.aborted, (
+            f"{what} with DicomAlwaysAllow{service} true: expected an answer, got {result.describe()}")
+    else:
+        _assert_dropped(result, what)
 
 
 def _assert_dropped(result: DimseResult, what: str) -> None:
@@ -69,13 +83,15 @@ def test_calling_aet_matches_modalities_case_insensitively_by_default(tenant: Te
 
 
 @pytest.mark.clause("ACL-2")
-def test_unknown_calling_aet_find_drops_association(tenant: TenantInfo) -> None:
-    _assert_dropped(_client(tenant, UNKNOWN_AET).find(_study_query()), f"C-FIND from {UNKNOWN_AET}")
+def test_unknown_calling_aet_find_drops_association(tenant: TenantInfo, target: TargetInfo) -> None:
+    result = _client(tenant, UNKNOWN_AET).find(_study_query())
+    _assert_refused_unless_always_allowed(result, f"C-FIND from {UNKNOWN_AET}", target, "Find")
 
 
 @pytest.mark.clause("ACL-2")
-def test_unknown_calling_aet_move_drops_association(tenant: TenantInfo) -> None:
-    _assert_dropped(_client(tenant, UNKNOWN_AET).move(_study_query(), SCP_AET), f"C-MOVE from {UNKNOWN_AET}")
+def test_unknown_calling_aet_move_drops_association(tenant: TenantInfo, target: TargetInfo) -> None:
+    result = _client(tenant, UNKNOWN_AET).move(_study_query(), SCP_AET)
+    _assert_refused_unless_always_allowed(result, f"C-MOVE from {UNKNOWN_AET}", target, "Move")
 
 
 @pytest.fixture
@@ -87,12 +103,16 @@ def no_find_modality(admin: AdminClient) -> Iterator[str]:
 
 
 @pytest.mark.clause("ACL-2", "CFG-7")
-def test_modality_with_allow_find_false_is_refused(tenant: TenantInfo, no_find_modality: str) -> None:
-    _assert_dropped(_client(tenant, no_find_modality).find(_study_query()),
-                    f"C-FIND from {no_find_modality} (AllowFind false)")
+def test_modality_with_allow_find_false_is_refused(tenant: TenantInfo, target: TargetInfo,
+                                                  no_find_modality: str) -> None:
+    result = _client(tenant, no_find_modality).find(_study_query())
+    _assert_refused_unless_always_allowed(result, f"C-FIND from {no_find_modality} (AllowFind false)", target,
+                                          "Find")
 
 
 @pytest.mark.clause("ACL-2", "CFG-7")
-def test_modality_with_allow_move_false_is_refused(tenant: TenantInfo, no_find_modality: str) -> None:
-    _assert_dropped(_client(tenant, no_find_modality).move(_study_query(), SCP_AET),
-                    f"C-MOVE from {no_find_modality} (AllowMove false)")
+def test_modality_with_allow_move_false_is_refused(tenant: TenantInfo, target: TargetInfo,
+                                                  no_find_modality: str) -> None:
+    result = _client(tenant, no_find_modality).move(_study_query(), SCP_AET)
+    _assert_refused_unless_always_allowed(result, f"C-MOVE from {no_find_modality} (AllowMove false)", target,
+                                          "Move")
