@@ -208,14 +208,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
 
 def render_terminal_table(report: Mapping[str, Any], *, only_tested: bool = True) -> list[str]:
     """Plain-text clause table for the end of the terminal summary."""
-    header = f"{'clause':<8} {'grade':<7} {'status':<24} " + " ".join(f"{c:>9}" for c in OUTCOME_COLUMNS)
+    header = f"{'clause':<8} {'grade':<7} {'status':<30} " + " ".join(f"{c:>9}" for c in OUTCOME_COLUMNS)
     lines = [header, "-" * len(header)]
     for row in report["clauses"]:
         if only_tested and not row["tests"]:
             continue
         status = _status_label(row) + (" (!)" if row["unexpected"] else "")
         counts = " ".join(f"{row['outcomes'].get(column, ''):>9}" for column in OUTCOME_COLUMNS)
-        lines.append(f"{row['id']:<8} {row['grade']:<7} {status:<24} {counts}")
+        lines.append(f"{row['id']:<8} {row['grade']:<7} {status:<30} {counts}")
     untested = [row["id"] for row in report["clauses"] if not row["tests"]]
     if only_tested and untested:
         lines.append(f"untested clauses: {', '.join(sorted(untested, key=clause_sort_key))}")
