@@ -133,8 +133,8 @@ def render_text(diff: ReportDiff) -> str:
         title = CLAUSES[clause_id].title if clause_id in CLAUSES else ""
         lines.append(f"\n{clause_id} {title}".rstrip())
         for change in changes:
-            lines.append(f"  {_TITLES[change.category].upper():<16} {change.old or '-':>18} -> "
-                         f"{change.new or '-':<18} {change.nodeid}")
+            lines.append(f"  {_TITLES[change.category].upper():<16} {change.nodeid}: "
+                         f"{change.old or '-'} -> {change.new or '-'}")
     return "\n".join(lines) + "\n"
 
 
