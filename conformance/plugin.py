@@ -130,12 +130,29 @@ def _asked_for(config: pytest.Config) -> bool:
     return any(path == SUITE_DIR or SUITE_DIR in path.parents for path in paths)
 
 
+def _external_version(plan: t.TargetPlan) -> str:
+    """The external target's version from GET /system (a short, bounded request)."""
+    if plan.admin_url is None:
+        return "(version unknown: no admin URL)"
+    from conformance.admin import AdminClient
+
+    client = AdminClient(plan.admin_url, timeout=3)
+    try:
+        return str(client.system().get("Version", "(no Version in GET /system)"))
+    except Exception as exc:  # the header must never break the run; the fixtures report it properly
+        return f"(version unknown: {type(exc).__name__})"
+    finally:
+        client.close()
+
+
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if not _asked_for(config):
         return None
     plan = config.stash[t.TARGET_PLAN_KEY]
-    where = (f"managed {plan.impl} (started on first use)" if plan.kind == "managed"
-             else f"external at {plan.host}, main {plan.main_aet}@{plan.main_port}, admin {plan.admin_url}")
+    where = (f"managed {plan.impl} (started on first use; its version is printed at the end)"
+             if plan.kind == "managed"
+             else f"external {_external_version(plan)} at {plan.host}, "
+                  f"main {plan.main_aet}@{plan.main_port}, admin {plan.admin_url}")
     return [f"multitenant-conformance target: {where}",
             "tenants: " + "  ".join(_describe_tenant(tenant) for tenant in plan.tenants)]
 
