@@ -92,6 +92,26 @@ def external_problems(
     return problems
 
 
+def leak_problems(
+    result: DimseResult,
+    archive: Archive,
+    tenant: TenantLike,
+    level: Level,
+    options: Sequence[str],
+    admin: AdminClient,
+) -> list[str]:
+    """Isolation only (FIND-1, ISO-2): answers naming a resource the tenant cannot see, whatever the keys."""
+    uids, problems = answered_uids(result, level)
+    foreign = [u for u in uids if ResourceKey(level, u) not in archive]
+    for uid in uids:
+        key = ResourceKey(level, uid)
+        if key in archive and not any(visible(archive.get(key).labels, tenant, o) for o in options):
+            problems.append(
+                f"{key} is not visible to {tenant.aet} (labels {sorted(archive.get(key).labels)})"
+            )
+    return problems + external_problems(admin, tenant, level, foreign, options)
+
+
 def find_problems(
     result: DimseResult,
     archive: Archive,

@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from conformance.admin import AdminClient
-from conformance.answers import client_for, find_problems, hang_bound, lbl5_options, one_per_constraint
+from conformance.answers import client_for, hang_bound, lbl5_options, leak_problems, one_per_constraint
 from conformance.dimse import DimseClient, DimseResult
 from conformance.iso.crafted import find_with_raw_identifier
 from conformance.iso.test_malformed_pdus import still_serving
@@ -76,8 +76,8 @@ def _judge(
     admin: AdminClient,
 ) -> list[str]:
     problems = [f"{name}: no final status and no abort ({result.describe()}): a hang"] if hung(result) else []
-    leaks = find_problems(result, seed.archive, tenant, level, keys, lbl5_options(target), admin)
-    problems += [f"{name}: {p}" for p in leaks if "unexpected" in p or "not visible" in p or "absent" in p]
+    leaks = leak_problems(result, seed.archive, tenant, level, lbl5_options(target), admin)
+    problems += [f"{name}: {p}" for p in leaks]
     return problems
 
 
