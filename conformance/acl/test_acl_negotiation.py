@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.dimse import DimseClient
-from conformance.targets import TenantInfo
+from conformance.targets import TargetInfo, TenantInfo
 from conformance.uids import (
     CT_IMAGE_STORAGE,
     MODALITY_WORKLIST_FIND,
@@ -45,3 +45,17 @@ def test_tenant_rejects_get_worklist_and_commitment_contexts(dimse: DimseClient,
     result = dimse.negotiate([VERIFICATION, UNSUPPORTED[name]])
     assert result.associated, f"association with {tenant.aet}: {result.describe()}"
     assert UNSUPPORTED[name] not in result.accepted_contexts, f"{tenant.aet} accepted a {name} context"
+
+
+UNKNOWN_SOP_CLASS = "1.2.826.0.1.3680043.10.1078.9.9"  # a private UID no server knows as a storage class
+
+
+@pytest.mark.clause("ACL-4", "CFG-7")
+def test_unknown_sop_class_is_rejected_by_default(dimse: DimseClient, tenant: TenantInfo,
+                                                  target: TargetInfo) -> None:
+    if target.options.get("UnknownSopClassAccepted") is True:
+        pytest.skip("the target's configuration sets UnknownSopClassAccepted: true")
+    result = dimse.negotiate([VERIFICATION, UNKNOWN_SOP_CLASS])
+    assert result.associated, f"association with {tenant.aet}: {result.describe()}"
+    assert UNKNOWN_SOP_CLASS not in result.accepted_contexts, (
+        f"{tenant.aet} accepted an unknown SOP class with UnknownSopClassAccepted false (CFG-7 default)")
