@@ -99,8 +99,9 @@ def render_identifier(query: QuerySpec, token: str, root: str) -> dict[str, str]
 
 
 @st.composite
-def archives(draw: st.DrawFn, label_pool: Sequence[str], max_instances: int = 8) -> ArchiveSpec:
-    """A small tree (1-2 patients, 1-2 studies, 1-2 series, 1-2 instances) with labels everywhere."""
+def archives(draw: st.DrawFn, label_pool: Sequence[str], max_instances: int = 6) -> ArchiveSpec:
+    """A small tree (1-2 patients, 1-2 studies, 1-2 series, 1-2 instances; at most ``max_instances``) with
+    labels everywhere."""
     labels_of = st.frozensets(st.sampled_from(tuple(label_pool)), max_size=min(2, len(label_pool)))
     instances: list[InstanceTemplate] = []
     labels: list[tuple[Level, str, frozenset[str]]] = []
