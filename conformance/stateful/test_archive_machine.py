@@ -15,7 +15,11 @@ from conformance.stateful.machine import Context, machine_class
 from conformance.strategies import suite_settings
 from conformance.targets import QUERY_AET, TargetInfo, TenantInfo
 
-STEPS = 25  # per run; the profile decides how many runs
+QUICK_STEPS, THOROUGH_STEPS = 25, 60  # steps per run; the profile also decides how many runs
+
+
+def steps() -> int:
+    return THOROUGH_STEPS if getattr(settings, "_current_profile", None) == "thorough" else QUICK_STEPS
 
 
 @pytest.mark.clause("ISO-1", "FIND-1", "MOVE-1")
@@ -37,5 +41,5 @@ def test_archive_machine(
         lbl5=lbl5_options(target),
     )
     run_state_machine_as_test(  # type: ignore[no-untyped-call]
-        machine_class(context), settings=settings(suite_settings(), stateful_step_count=STEPS)
+        machine_class(context), settings=settings(suite_settings(), stateful_step_count=steps())
     )
