@@ -244,7 +244,8 @@ def _grade_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
         return  # pytest's own xfail marker already decided; leave its report alone
     if verdict is ex.Verdict.AS_EXPECTED and report.failed:
         report.outcome = "skipped"
-        report.wasxfail = f"expected {outcome}: {expectation.describe()}"
+        why = "; ".join(part for part in (expectation.reason, expectation.link) if part)
+        report.wasxfail = f"expected {outcome}" + (f": {why}" if why else "")
     elif verdict is not ex.Verdict.AS_EXPECTED and report.passed:
         report.outcome = "failed"
         report.longrepr = ex.verdict_message(item.nodeid, outcome, expectation, verdict)
