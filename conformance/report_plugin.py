@@ -332,6 +332,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for pending in state.pending.values():  # tests the run was interrupted in (no teardown report)
         if pending.item is not None:
             pending.message = pending.message or f"run interrupted (exit status {int(exitstatus)})"
+            if pending.outcome is None:
+                pending.outcome = ex.ERROR
+                pending.expectation = state.expectations.lookup(pending.item.nodeid,
+                                                                _clauses_of(pending.item))
+                pending.verdict = ex.judge(ex.ERROR, pending.expectation)
             state.facts.append(_finalise(pending.item, pending))
     state.pending.clear()
     finished = time.time()

@@ -194,4 +194,5 @@ def test_an_interrupted_run_still_writes_its_report(pytester: pytest.Pytester,
     assert tests["test_first"]["outcome"] == "PASS"
     assert tests["test_interrupted"]["outcome"] == "ERROR"
     assert tests["test_interrupted"]["message"] == "run interrupted (exit status 2)"
+    assert tests["test_interrupted"]["verdict"] == "UNEXPECTED_FAILURE"
     assert "test_never_run" not in tests
