@@ -196,3 +196,22 @@ def test_an_interrupted_run_still_writes_its_report(pytester: pytest.Pytester,
     assert tests["test_interrupted"]["message"] == "run interrupted (exit status 2)"
     assert tests["test_interrupted"]["verdict"] == "UNEXPECTED_FAILURE"
     assert "test_never_run" not in tests
+
+
+@pytest.mark.parametrize(("impl", "filename"), [
+    ("reference", "reference.toml"), ("orthanc", "orthanc-1.12.toml"), ("orthanc-1.13", "orthanc-1.13.toml"),
+])
+def test_the_expectation_file_follows_impl(pytester: pytest.Pytester, read_report: ReadReport,
+                                           impl: str, filename: str) -> None:
+    pytester.makepyfile(test_one='''
+        import pytest
+
+        @pytest.mark.clause("ECHO-1")
+        def test_echo():
+            pass
+    ''')
+    result = _run(pytester, f"--impl={impl}")
+    assert result.ret == pytest.ExitCode.OK
+    used = read_report()["run"]["expectations"]
+    assert used is not None and Path(used).name == filename
+    assert Path(used).parent.name == "expectations"
