@@ -1,7 +1,7 @@
 """FIND-5: matching semantics of a tenant's C-FIND, one family of rules per test.
 
 Each test seeds a small archive visible to the tenant at every level and runs a table of queries;
-every answer must be exactly the model's (``conformance.matching``). Queries are scoped to the
+every answer must be exactly the model's (``conformance.model.matching``). Queries are scoped to the
 example's patients by a ``{P}-*`` PatientID. Keys whose answer the spec leaves open (UID keys with
 ``*``, keys of lower levels) are checked for what the spec does fix: never widen, never reveal a
 hidden resource, and answer at all (a hang is an ISO-2 failure).

@@ -1,7 +1,7 @@
 """The independent model of SPEC.md: plain data and pure functions; never imports ``reference``.
 
 ``tags`` is the attribute table, ``archive`` the archive as immutable data, ``expected`` what a
-conforming tenant answers; ``conformance.matching`` holds the C-FIND key matching (FIND-5).
+conforming tenant answers; ``conformance.model.matching`` holds the C-FIND key matching (FIND-5).
 """
 
 from conformance.model.archive import (

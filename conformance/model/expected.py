@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, Protocol, TypeVar
 
-from conformance.matching import Tri, classify, failure_allowed, match_key, tri_and
 from conformance.model.archive import Archive, Resource, ResourceKey
+from conformance.model.matching import Tri, classify, failure_allowed, match_key, tri_and
 from conformance.model.tags import ALWAYS_ADDED_KEYS, TAGS, Level, answer_keys, parse_level
 
 K = TypeVar("K", bound=Hashable)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.matching import KeyKind, Tri, classify, match_key
+from conformance.model.matching import KeyKind, Tri, classify, match_key
 
 
 @pytest.mark.parametrize(

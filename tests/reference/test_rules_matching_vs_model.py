@@ -1,5 +1,5 @@
 """Differential check: the reference's matching (reference.rules.matching) against the suite's
-independent model (conformance.matching), both written from FIND-5.
+independent model (conformance.model.matching), both written from FIND-5.
 
 Where the model gives one answer (YES/NO) the reference must agree, except in the cases where the
 reference follows what Orthanc 1.12.7's /tools/find was observed to do and the spec is silent:
@@ -13,8 +13,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import conformance.model  # noqa: F401  (imported first: conformance.matching alone hits an import cycle)
-from conformance.matching import KeyKind, Tri, classify, failure_allowed, match_key
+from conformance.model.matching import KeyKind, Tri, classify, failure_allowed, match_key
 from reference.rules.matching import WILDCARD_VRS, Criterion, QueryError, compile_criterion
 
 VRS = ["PN", "LO", "CS", "SH", "DA", "TM", "UI", "IS"]
