@@ -87,7 +87,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _is_conformance_item(item: pytest.Item) -> bool:
     if SUITE_DIR in item.path.resolve().parents:
         return True
-    return bool(SUITE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    return _uses_suite_fixtures(item)
+
+
+def _uses_suite_fixtures(item: pytest.Item) -> bool:
+    """True when the item uses one of *this suite's* fixtures: a project's own fixture that happens to
+    be called ``target`` or ``admin`` overrides ours and does not make its tests conformance tests."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    for name in SUITE_FIXTURES & set(info.names_closure):
+        definitions = info.name2fixturedefs.get(name, ())
+        if definitions and getattr(definitions[-1].func, "__module__", "") == "conformance.fixtures":
+            return True
+    return False
 
 
 def _marker_problem(item: pytest.Item) -> str | None:

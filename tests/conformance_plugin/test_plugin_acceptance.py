@@ -164,3 +164,19 @@ def test_plugin_is_inert_without_conformance_tests(pytester: pytest.Pytester) ->
     output = result.stdout.str()
     assert "NOTHING-STARTED" in output, output
     assert "multitenant-conformance target" not in output, output
+
+
+def test_a_projects_own_fixture_named_like_ours_does_not_make_a_conformance_test(
+        pytester: pytest.Pytester) -> None:
+    """The plugin is installed for every pytest run: a project's own ``target``/``admin`` fixtures override
+    the suite's and their tests need no clause marker; a test using the suite's own fixture does."""
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef target():\n    return 'mine'\n\n"
+        "@pytest.fixture\ndef admin():\n    return 'mine too'\n")
+    pytester.makepyfile(test_own="def test_uses_own_fixtures(target, admin):\n"
+                                 "    assert (target, admin) == ('mine', 'mine too')\n")
+    _run(pytester).assert_outcomes(passed=1)
+    pytester.makepyfile(test_suite="def test_uses_the_suites_fixture(record_variant):\n    pass\n")
+    result = _run(pytester, "test_suite.py")
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    result.stdout.fnmatch_lines(["*needs @pytest.mark.clause*"])
