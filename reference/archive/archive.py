@@ -263,18 +263,13 @@ class Archive:
     def add_label(self, level: Level, resource_id: str, label: str) -> bool:
         """Add a label (idempotent). False if the resource is unknown at this level; ValueError if the
         label is invalid (LBL-1)."""
-        if not is_valid_label(label):
-            raise ValueError(f"invalid label {label!r}")
-        with self._lock:
-            row = self._index.get(resource_id)
-            if row is None or row.level is not level:
-                return False
-            with self._index.transaction():
-                self._index.add_labels(resource_id, [label])
-            return True
+        return self._relabel(level, resource_id, label, add=True)
 
     def remove_label(self, level: Level, resource_id: str, label: str) -> bool:
         """Remove a label (absent: still True). False if the resource is unknown at this level."""
+        return self._relabel(level, resource_id, label, add=False)
+
+    def _relabel(self, level: Level, resource_id: str, label: str, *, add: bool) -> bool:
         if not is_valid_label(label):
             raise ValueError(f"invalid label {label!r}")
         with self._lock:
@@ -282,7 +277,10 @@ class Archive:
             if row is None or row.level is not level:
                 return False
             with self._index.transaction():
-                self._index.remove_label(resource_id, label)
+                if add:
+                    self._index.add_labels(resource_id, [label])
+                else:
+                    self._index.remove_label(resource_id, label)
             return True
 
     def labels(self, level: Level, resource_id: str) -> list[str]:

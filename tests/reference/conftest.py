@@ -82,13 +82,8 @@ def _reset(server: ReferenceServer) -> ReferenceServer:
 @pytest.fixture(scope="session")
 def session_server(dest_scp: StorageSCP, tmp_path_factory: pytest.TempPathFactory
                    ) -> Iterator[ReferenceServer]:
-    server = ReferenceServer(make_config(dest_scp.port), tmp_path_factory.mktemp("reference-archive"))
-    server.start()
-    try:
-        server.wait_ready(30)
-        yield server
-    finally:
-        server.stop()
+    yield from _serving(ReferenceServer(make_config(dest_scp.port),
+                                        tmp_path_factory.mktemp("reference-archive")))
 
 
 @pytest.fixture
@@ -103,8 +98,12 @@ def dicom_server(dest_scp: StorageSCP, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[ReferenceServer]:
     """A server showing the `dicom` alternative of every DIMSE variant clause."""
     variants = {"FIND-4": "dicom", "MOVE-4": "dicom", "MOVE-5": "dicom", "MOVE-6": "dicom"}
-    server = ReferenceServer(make_config(dest_scp.port, variants=variants),
-                             tmp_path_factory.mktemp("reference-dicom-variants"))
+    yield from _serving(ReferenceServer(make_config(dest_scp.port, variants=variants),
+                                        tmp_path_factory.mktemp("reference-dicom-variants")))
+
+
+def _serving(server: ReferenceServer) -> Iterator[ReferenceServer]:
+    """Start `server`, yield it once every listener answers, stop it whatever happens."""
     server.start()
     try:
         server.wait_ready(30)

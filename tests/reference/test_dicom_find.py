@@ -17,21 +17,7 @@ from reference.dicom.status import Status
 from reference.rules.levels import LEVELS, Level
 from reference.server import ReferenceServer
 
-LABEL_CYCLE: tuple[frozenset[str], ...] = (frozenset({"a"}), frozenset({"b"}), frozenset({"a", "b"}),
-                                           frozenset())
-KEYS = {Level.PATIENT: "PatientID", Level.STUDY: "StudyInstanceUID", Level.SERIES: "SeriesInstanceUID",
-        Level.INSTANCE: "SOPInstanceUID"}
-
-
-def expected_visible(resource: frozenset[str], tenant: frozenset[str], constraint: str) -> bool:
-    """Section 0 restated for the test (LBL-5 none-empty=all: no tenant label, no filter)."""
-    if not tenant:
-        return True
-    if constraint == "All":
-        return all(label in resource for label in tenant)
-    if constraint == "Any":
-        return any(label in resource for label in tenant)
-    return not any(label in resource for label in tenant)
+from .label_grid import KEYS, LABEL_CYCLE, expected_visible
 
 
 def seed_labelled(server: ReferenceServer, net: Any) -> dict[Level, dict[str, frozenset[str]]]:

@@ -14,20 +14,7 @@ from reference.dicom.status import Status
 from reference.rules.levels import LEVELS, Level
 from reference.server import ReferenceServer
 
-LABEL_CYCLE: tuple[frozenset[str], ...] = (frozenset({"a"}), frozenset({"b"}), frozenset({"a", "b"}),
-                                           frozenset())
-KEYS = {Level.PATIENT: "PatientID", Level.STUDY: "StudyInstanceUID", Level.SERIES: "SeriesInstanceUID",
-        Level.INSTANCE: "SOPInstanceUID"}
-
-
-def visible(resource: frozenset[str], tenant: frozenset[str], constraint: str) -> bool:
-    if not tenant:
-        return True
-    if constraint == "All":
-        return tenant <= resource
-    if constraint == "Any":
-        return bool(tenant & resource)
-    return not tenant & resource
+from .label_grid import KEYS, LABEL_CYCLE, expected_visible
 
 
 def seed_labelled(server: ReferenceServer, net: Any) -> tuple[dict[Level, dict[str, frozenset[str]]],
@@ -73,7 +60,7 @@ def test_every_tenant_moves_exactly_its_visible_instances(srv: ReferenceServer, 
             result = net.client(srv, aet).move(move_query(level.dicom_name, **{KEYS[level]: "\\".join(keys)}),
                                                net.DEST_AET)
             want = set().union(*(under[level][k] for k in keys
-                                 if visible(labels[level][k], frozenset(own), constraint)))
+                                 if expected_visible(labels[level][k], frozenset(own), constraint)))
             assert dest_scp.received_uids() == want, f"{aet} at {level.dicom_name}"
             # MOVE-5 orthanc: one final status counting ONE sub-operation, no Pending.
             assert [r.status for r in result.responses] == [Status.SUCCESS], f"{aet}: {result.describe()}"
