@@ -40,6 +40,6 @@ def test_archive_machine(
         label_pool=pool,
         lbl5=lbl5_options(target),
     )
-    run_state_machine_as_test(  # type: ignore[no-untyped-call]
+    run_state_machine_as_test(  # type: ignore[no-untyped-call, unused-ignore]
         machine_class(context), settings=settings(suite_settings(), stateful_step_count=steps())
     )
