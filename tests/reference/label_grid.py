@@ -7,6 +7,8 @@ independently of the reference's own rules.
 
 from __future__ import annotations
 
+from pydicom import Dataset
+
 from reference.rules.levels import Level
 
 LABEL_CYCLE: tuple[frozenset[str], ...] = (frozenset({"a"}), frozenset({"b"}), frozenset({"a", "b"}),
@@ -24,3 +26,13 @@ def expected_visible(resource: frozenset[str], tenant: frozenset[str], constrain
     if constraint == "Any":
         return bool(tenant & resource)
     return not tenant & resource
+
+
+def identifier(level: str | None, **keys: str) -> Dataset:
+    """A C-FIND/C-MOVE identifier: QueryRetrieveLevel (unless None) and the given keys."""
+    ds = Dataset()
+    if level is not None:
+        ds.QueryRetrieveLevel = level
+    for keyword, value in keys.items():
+        setattr(ds, keyword, value)
+    return ds

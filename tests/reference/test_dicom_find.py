@@ -18,6 +18,7 @@ from reference.rules.levels import LEVELS, Level
 from reference.server import ReferenceServer
 
 from .label_grid import KEYS, LABEL_CYCLE, expected_visible
+from .label_grid import identifier as query
 
 
 def seed_labelled(server: ReferenceServer, net: Any) -> dict[Level, dict[str, frozenset[str]]]:
@@ -37,15 +38,6 @@ def seed_labelled(server: ReferenceServer, net: Any) -> dict[Level, dict[str, fr
                 archive.add_label(level, resource_id, label)
             labelled[level][key_value] = labels
     return labelled
-
-
-def query(level: str | None, **keys: str) -> Dataset:
-    ds = Dataset()
-    if level is not None:
-        ds.QueryRetrieveLevel = level
-    for keyword, value in keys.items():
-        setattr(ds, keyword, value)
-    return ds
 
 
 @pytest.mark.parametrize("model", ["study", "patient"])

@@ -15,6 +15,7 @@ from reference.rules.levels import LEVELS, Level
 from reference.server import ReferenceServer
 
 from .label_grid import KEYS, LABEL_CYCLE, expected_visible
+from .label_grid import identifier as move_query
 
 
 def seed_labelled(server: ReferenceServer, net: Any) -> tuple[dict[Level, dict[str, frozenset[str]]],
@@ -39,15 +40,6 @@ def seed_labelled(server: ReferenceServer, net: Any) -> tuple[dict[Level, dict[s
                 archive.add_label(level, ids[key], label)
             labels[level][key] = own
     return labels, under
-
-
-def move_query(level: str | None, **keys: str) -> Dataset:
-    ds = Dataset()
-    if level is not None:
-        ds.QueryRetrieveLevel = level
-    for keyword, value in keys.items():
-        setattr(ds, keyword, value)
-    return ds
 
 
 def test_every_tenant_moves_exactly_its_visible_instances(srv: ReferenceServer, net: Any,
